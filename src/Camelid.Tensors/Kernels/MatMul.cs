@@ -1,0 +1,174 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using Camelid.Tensors.Quant;
+using Camelid.Tensors.Threading;
+
+namespace Camelid.Tensors.Kernels;
+
+/// <summary>
+/// y (T, rows) = x (T, cols) · Wᵀ, i.e. y[t, r] = Σ_c W[r, c]·x[t, c], split over rows across the pool.
+/// <list type="bullet">
+/// <item>Quantized W: the activations are quantized once per call (Q8_0-style for legacy types, Q8_K-style
+/// for K-quants, see <see cref="QuantizedActivations"/>); each weight row is unpacked once
+/// (<see cref="WeightUnpacker"/>) and dotted in integers (<see cref="QuantDot"/>) with every token.</item>
+/// <item>F16/BF16 W: each row is widened to fp32 once, then dotted with every token.</item>
+/// <item>F32 W: TensorPrimitives.Dot straight on the mapped rows.</item>
+/// </list>
+/// For T &gt; 1 rows are taken in tiles of <see cref="PrefillTileRows"/> so a tile, unpacked, stays in cache
+/// while all tokens pass over it: the weights are read from memory once per call.
+/// Scratch is thread-static and pinned, so steady-state calls allocate nothing.
+/// Scalar twin: <see cref="Reference.ReferenceMatMul"/>.
+/// </summary>
+public static unsafe class MatMul
+{
+    public const int PrefillTileRows = 8;
+
+    [ThreadStatic] static QuantizedActivations? t_activations;
+    [ThreadStatic] static byte[]? t_u;
+    [ThreadStatic] static float[]? t_lanes, t_bias, t_rowsF32;
+
+    /// <summary>
+    /// x holds at least tokens·cols values and y at least tokens·rows; only those prefixes are used.
+    /// </summary>
+    public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        if (x.Length < (long)tokens * w.Cols)
+            throw new ArgumentException($"x holds {x.Length} values; {tokens} tokens × {w.Cols} columns need {(long)tokens * w.Cols}");
+        if (y.Length < (long)tokens * w.Rows)
+            throw new ArgumentException($"y holds {y.Length} values; {tokens} tokens × {w.Rows} rows need {(long)tokens * w.Rows}");
+        if (tokens == 0 || w.Rows == 0)
+            return;
+        if (w.Cols == 0)
+        {
+            y[..(tokens * w.Rows)].Clear();
+            return;
+        }
+
+        int tileRows = tokens == 1 ? 1 : PrefillTileRows;
+        int tiles = (w.Rows + tileRows - 1) / tileRows;
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+        {
+            if (w.Type == GgmlType.F32)
+            {
+                var body = new DenseBody { W = w, X = xp, Y = yp, Tokens = tokens, TileRows = tileRows };
+                pool.For(tiles, ref body);
+            }
+            else if (w.Type is GgmlType.F16 or GgmlType.BF16)
+            {
+                var body = new HalfBody { W = w, X = xp, Y = yp, Tokens = tokens, TileRows = tileRows };
+                pool.For(tiles, ref body);
+            }
+            else if (QuantDot.HasIntegerDot(w.Type))
+            {
+                var act = t_activations ??= new QuantizedActivations();
+                act.Quantize(w.Type, x, tokens, w.Cols);
+                var body = new QuantizedBody
+                {
+                    W = w, Y = yp, Tokens = tokens, TileRows = tileRows, GroupSize = act.GroupSize,
+                    Quants = act.Quants(0), LaneScales = act.LaneScales(0), GroupSums = act.GroupSums(0),
+                };
+                pool.For(tiles, ref body);
+            }
+            else
+            {
+                throw new NotSupportedException($"matrix multiplication with {w.Type} weights is not supported");
+            }
+        }
+    }
+
+    struct DenseBody : IParallelBody
+    {
+        public WeightMatrix W;
+        public float* X, Y;
+        public int Tokens, TileRows;
+
+        public void Execute(int start, int end)
+        {
+            int rows = W.Rows, cols = W.Cols;
+            for (int tile = start; tile < end; tile++)
+            {
+                int r0 = tile * TileRows, r1 = Math.Min(rows, r0 + TileRows);
+                for (int t = 0; t < Tokens; t++)
+                {
+                    var xt = new ReadOnlySpan<float>(X + (long)t * cols, cols);
+                    for (int r = r0; r < r1; r++)
+                        Y[(long)t * rows + r] = TensorPrimitives.Dot(new ReadOnlySpan<float>(W.Data + r * W.RowBytes, cols), xt);
+                }
+            }
+        }
+    }
+
+    struct HalfBody : IParallelBody
+    {
+        public WeightMatrix W;
+        public float* X, Y;
+        public int Tokens, TileRows;
+
+        public void Execute(int start, int end)
+        {
+            int rows = W.Rows, cols = W.Cols;
+            float* tileF32 = PinnedScratch.Ensure(ref t_rowsF32, (long)TileRows * cols);
+            for (int tile = start; tile < end; tile++)
+            {
+                int r0 = tile * TileRows, r1 = Math.Min(rows, r0 + TileRows);
+                for (int r = r0; r < r1; r++)
+                {
+                    var dst = new Span<float>(tileF32 + (long)(r - r0) * cols, cols);
+                    if (W.Type == GgmlType.F16)
+                        HalfPrecision.HalfToSingle(new ReadOnlySpan<Half>(W.Data + r * W.RowBytes, cols), dst);
+                    else
+                        HalfPrecision.Bf16ToSingle(new ReadOnlySpan<ushort>(W.Data + r * W.RowBytes, cols), dst);
+                }
+                for (int t = 0; t < Tokens; t++)
+                {
+                    var xt = new ReadOnlySpan<float>(X + (long)t * cols, cols);
+                    for (int r = r0; r < r1; r++)
+                        Y[(long)t * rows + r] = TensorPrimitives.Dot(new ReadOnlySpan<float>(tileF32 + (long)(r - r0) * cols, cols), xt);
+                }
+            }
+        }
+    }
+
+    struct QuantizedBody : IParallelBody
+    {
+        public WeightMatrix W;
+        public float* Y;
+        public int Tokens, TileRows, GroupSize;
+        public sbyte* Quants;       // (T, cols)
+        public float* LaneScales;   // (T, cols/4)
+        public float* GroupSums;    // (T, cols/G)
+
+        public void Execute(int start, int end)
+        {
+            int rows = W.Rows, cols = W.Cols, lanes = cols / 4, groups = cols / GroupSize;
+            bool signedWeights = W.Type == GgmlType.Q8_0;
+            byte* u = PinnedScratch.Ensure(ref t_u, (long)TileRows * cols);
+            float* wLanes = PinnedScratch.Ensure(ref t_lanes, (long)TileRows * lanes);
+            float* bias = PinnedScratch.Ensure(ref t_bias, (long)TileRows * groups);
+            for (int tile = start; tile < end; tile++)
+            {
+                int r0 = tile * TileRows, r1 = Math.Min(rows, r0 + TileRows);
+                for (int r = r0; r < r1; r++)
+                {
+                    int k = r - r0;
+                    WeightUnpacker.Unpack(W.Type, W.Data + r * W.RowBytes, cols, u + (long)k * cols, wLanes + (long)k * lanes, bias + (long)k * groups);
+                }
+                for (int t = 0; t < Tokens; t++)
+                {
+                    sbyte* a = Quants + (long)t * cols;
+                    float* aLanes = LaneScales + (long)t * lanes;
+                    float* aSums = GroupSums + (long)t * groups;
+                    for (int r = r0; r < r1; r++)
+                    {
+                        int k = r - r0;
+                        Y[(long)t * rows + r] = QuantDot.DotRow(signedWeights, u + (long)k * cols, wLanes + (long)k * lanes,
+                            bias + (long)k * groups, a, aLanes, aSums, cols, GroupSize);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using Camelid.Tensors.Kernels;
+using Camelid.Tensors.Quant;
+using Camelid.Tensors.Reference;
+using Camelid.Tensors.Threading;
+using Xunit.Abstractions;
+
+namespace Camelid.Tensors.Tests;
+
+public unsafe class MatMulTests(ITestOutputHelper output)
+{
+    public static TheoryData<GgmlType, int, int> Cases()
+    {
+        var data = new TheoryData<GgmlType, int, int>();
+        foreach (var type in TestData.AllTypes)
+        {
+            if (type == GgmlType.Q8_K) continue; // an activation format, not a weight type
+            foreach (int tokens in new[] { 1, 5, 11 })
+                foreach (int threads in new[] { 1, 2 })
+                    data.Add(type, tokens, threads);
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// MatMul vs the naive reference (dequantize + double dot with unquantized x) for 37 rows (not a multiple
+    /// of the prefill tile) × 512 columns. Float weights: tolerance 1e-5·Σ|w·x|. Quantized weights: the
+    /// activation-quantization bound Σ|w_c|·amax(block of x_c)/254 plus 1e-5·Σ|w·x|.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Multiply_MatchesNaiveReference(GgmlType type, int tokens, int threads)
+    {
+        const int rows = 37, cols = 512;
+        var rng = new Random(100 + (int)type * 7 + tokens);
+        var wf = TestData.Gaussian(rng, rows * cols, 0.05f);
+        long rowBytes = GgmlTypes.RowBytes(type, cols);
+        var data = GC.AllocateArray<byte>((int)(rowBytes * rows), pinned: true);
+        for (int r = 0; r < rows; r++)
+            Quantizer.QuantizeRow(type, wf.AsSpan(r * cols, cols), data.AsSpan((int)(r * rowBytes), (int)rowBytes));
+        var x = TestData.Gaussian(rng, tokens * cols);
+        var y = new float[tokens * rows];
+        var yRef = new float[tokens * rows];
+
+        fixed (byte* p = data)
+        {
+            var w = new WeightMatrix(p, type, rows, cols);
+            using var pool = new ComputePool(threads);
+            MatMul.Multiply(w, x, y, tokens, pool);
+            MatMul.Multiply(w, x, y, tokens, pool); // steady state: same result on a second call
+            ReferenceMatMul.Multiply(w, x, yRef, tokens);
+
+            var deq = new float[cols];
+            int ab = GgmlTypes.IsQuantized(type) ? QuantDot.ActivationBlockSize(type) : cols;
+            double worstRatio = 0, worstErr = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                Dequantizer.DequantizeRow(type, w.Row(r), deq);
+                for (int t = 0; t < tokens; t++)
+                {
+                    double bound = 1e-7, abs = 0;
+                    for (int b = 0; b < cols / ab; b++)
+                    {
+                        double amax = 0;
+                        for (int c = b * ab; c < (b + 1) * ab; c++) amax = Math.Max(amax, Math.Abs(x[t * cols + c]));
+                        for (int c = b * ab; c < (b + 1) * ab; c++)
+                        {
+                            abs += Math.Abs((double)deq[c] * x[t * cols + c]);
+                            if (GgmlTypes.IsQuantized(type))
+                                bound += Math.Abs(deq[c]) * amax / 254 * 1.0001;
+                        }
+                    }
+                    bound += 1e-5 * abs;
+                    if (QuantDot.HasIntegerDot(type))
+                    {
+                        // Same integer path row by row: tiling and threading must not change the result.
+                        float single = QuantDot.Dot(type, w.Row(r), x.AsSpan(t * cols, cols));
+                        Assert.True(Math.Abs(single - y[t * rows + r]) <= 1e-5 * abs + 1e-7,
+                            $"{type} T={tokens}: y[{t},{r}] = {y[t * rows + r]}, single-row QuantDot {single}");
+                    }
+                    double err = Math.Abs(y[t * rows + r] - yRef[t * rows + r]);
+                    worstRatio = Math.Max(worstRatio, err / bound);
+                    worstErr = Math.Max(worstErr, err);
+                    Assert.True(err <= bound, $"{type} T={tokens} threads={threads}: y[{t},{r}] = {y[t * rows + r]}, reference {yRef[t * rows + r]}, error {err} > {bound}");
+                }
+            }
+            output.WriteLine($"{type} T={tokens} threads={threads}: max |y - ref| = {worstErr:E2}, worst error/bound = {worstRatio:F3}");
+        }
+    }
+
+    [Fact]
+    public void Multiply_UsesOnlyThePrefixOfLargerBuffersAndValidatesSizes()
+    {
+        const int rows = 4, cols = 32;
+        var wf = TestData.Gaussian(new Random(3), rows * cols);
+        var data = GC.AllocateArray<byte>(rows * cols * 4, pinned: true);
+        Buffer.BlockCopy(wf, 0, data, 0, data.Length);
+        fixed (byte* p = data)
+        {
+            var w = new WeightMatrix(p, GgmlType.F32, rows, cols);
+            using var pool = new ComputePool(2);
+            var x = TestData.Gaussian(new Random(4), 3 * cols);
+            var y = Enumerable.Repeat(99f, 3 * rows + 5).ToArray();
+            MatMul.Multiply(w, x, y, 3, pool);
+            Assert.All(y.AsSpan(3 * rows).ToArray(), v => Assert.Equal(99f, v));
+            Assert.Equal(ReferenceOps.Dot(wf.AsSpan(cols, cols), x.AsSpan(2 * cols, cols)), y[2 * rows + 1], 4);
+
+            Assert.Throws<ArgumentException>(() => MatMul.Multiply(w, x.AsSpan(0, 2 * cols), y, 3, pool));
+            Assert.Throws<ArgumentException>(() => MatMul.Multiply(w, x, new float[3 * rows - 1], 3, pool));
+            MatMul.Multiply(w, x, y, 0, pool); // no tokens: nothing to do
+        }
+        Assert.Throws<ArgumentException>(() => new WeightMatrix(null, GgmlType.Q4_0, 2, 33));
+        Assert.Throws<ArgumentNullException>(() => new WeightMatrix(null, GgmlType.Q4_0, 2, 32));
+        Assert.Throws<NotSupportedException>(() => new WeightMatrix(null, GgmlType.Q2_K, 2, 256));
+    }
+
+    [Fact]
+    public void Multiply_RejectsQ8KWeights()
+    {
+        var data = GC.AllocateArray<byte>(292, pinned: true);
+        fixed (byte* p = data)
+        {
+            var w = new WeightMatrix(p, GgmlType.Q8_K, 1, 256);
+            using var pool = new ComputePool(1);
+            Assert.Throws<NotSupportedException>(() => MatMul.Multiply(w, new float[256], new float[1], 1, pool));
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void Multiply_AllocatesNothingInSteadyState(GgmlType type)
+    {
+        const int rows = 64, cols = 256;
+        long rowBytes = GgmlTypes.RowBytes(type, cols);
+        var data = GC.AllocateArray<byte>((int)(rowBytes * rows), pinned: true);
+        var wf = TestData.Gaussian(new Random(9), cols);
+        for (int r = 0; r < rows; r++)
+            Quantizer.QuantizeRow(type, wf, data.AsSpan((int)(r * rowBytes), (int)rowBytes));
+        var x = TestData.Gaussian(new Random(10), 5 * cols);
+        var y = new float[5 * rows];
+        fixed (byte* p = data)
+        {
+            var w = new WeightMatrix(p, type, rows, cols);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var pool = new ComputePool(threads);
+                foreach (int tokens in new[] { 1, 5 })
+                {
+                    for (int i = 0; i < 3; i++) MatMul.Multiply(w, x, y, tokens, pool); // grow the scratch
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    for (int i = 0; i < 20; i++) MatMul.Multiply(w, x, y, tokens, pool);
+                    long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                    Assert.True(allocated == 0, $"{type} T={tokens} threads={threads}: {allocated} bytes allocated by 20 calls");
+                }
+            }
+        }
+    }
+}
