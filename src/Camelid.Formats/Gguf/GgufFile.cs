@@ -6,6 +6,9 @@
 //   padding to general.alignment (default 32) | tensor data, each tensor at data_start + offset (aligned).
 // A string is u64 length + UTF-8 bytes (no terminator). An array value is u32 element_type + u64 count + elements.
 // Value types: 0 u8, 1 i8, 2 u16, 3 i16, 4 u32, 5 i32, 6 f32, 7 bool, 8 string, 9 array, 10 u64, 11 i64, 12 f64.
+// Every count, length and offset is checked against the file before it is used or allocated from, so a
+// corrupted or hostile file fails with a ModelFormatException: tensors must lie inside the file, be aligned
+// and not overlap; arrays nest at most MaxArrayNesting deep. GgufWriter writes the same layout.
 using System.Text;
 using Camelid.Tensors.Quant;
 
@@ -23,6 +26,7 @@ public sealed class GgufFile : IDisposable
     public const uint Magic = 0x46554747; // "GGUF" read as little-endian u32
     public const int DefaultAlignment = 32;
     const int MaxDims = 4;
+    const int MaxArrayNesting = 8;
 
     readonly MappedFile _file;
     readonly Dictionary<string, TensorEntry> _byName;
@@ -32,15 +36,20 @@ public sealed class GgufFile : IDisposable
     public int Alignment { get; }
     public long DataOffset { get; }
     public Metadata Metadata { get; }
+
+    /// <summary>The metadata keys in the order the file stores them (writers reproduce a file from this order).</summary>
+    public IReadOnlyList<string> MetadataKeys { get; }
+
     public IReadOnlyList<TensorEntry> Tensors { get; }
 
-    GgufFile(MappedFile file, uint version, int alignment, long dataOffset, Metadata metadata, List<TensorEntry> tensors)
+    GgufFile(MappedFile file, uint version, int alignment, long dataOffset, Metadata metadata, List<string> keys, List<TensorEntry> tensors)
     {
         _file = file;
         Version = version;
         Alignment = alignment;
         DataOffset = dataOffset;
         Metadata = metadata;
+        MetadataKeys = keys;
         Tensors = tensors;
         _byName = tensors.ToDictionary(t => t.Name);
     }
@@ -49,6 +58,8 @@ public sealed class GgufFile : IDisposable
 
     public static bool HasGgufMagic(string path)
     {
+        if (!File.Exists(path))
+            return false;
         using var fs = File.OpenRead(path);
         Span<byte> head = stackalloc byte[4];
         return fs.Read(head) == 4 && BitConverter.ToUInt32(head) == Magic;
@@ -86,14 +97,17 @@ public sealed class GgufFile : IDisposable
         if (kvCount > (ulong)(file.Length / 12) || tensorCount > (ulong)(file.Length / 24))
             throw new ModelFormatException($"{file.Path}: header claims {kvCount} metadata entries and {tensorCount} tensors, more than a {file.Length}-byte file can hold; the file is corrupted");
 
-        var entries = new Dictionary<string, object>((int)kvCount);
+        // Capacities are capped: a corrupted count in a large file must not reserve gigabytes up front.
+        var entries = new Dictionary<string, object>((int)Math.Min(kvCount, 1024));
+        var keys = new List<string>((int)Math.Min(kvCount, 1024));
         for (ulong i = 0; i < kvCount; i++)
         {
             string key = r.String();
             var type = (GgufValueType)r.U32();
-            object value = r.Value(type, key);
+            object value = r.Value(type, key, depth: 0);
             if (!entries.TryAdd(key, value))
                 throw new ModelFormatException($"{file.Path}: metadata key '{key}' appears twice; the file is corrupted");
+            keys.Add(key);
         }
         var metadata = new Metadata(entries, file.Path);
 
@@ -106,7 +120,7 @@ public sealed class GgufFile : IDisposable
             alignment = (int)a;
         }
 
-        var infos = new List<(string Name, long[] Shape, GgmlType Type, ulong Offset)>((int)tensorCount);
+        var infos = new List<(string Name, long[] Shape, GgmlType Type, ulong Offset)>((int)Math.Min(tensorCount, 4096));
         for (ulong i = 0; i < tensorCount; i++)
         {
             string name = r.String();
@@ -117,7 +131,9 @@ public sealed class GgufFile : IDisposable
             for (int d = 0; d < nDims; d++)
             {
                 ulong dim = r.U64();
-                if (dim == 0 || dim > (ulong)file.Length * 8)
+                // A zero dimension (an empty tensor) is legal in ggml; a dimension beyond 8 elements per byte
+                // of the file cannot be backed by data and would overflow the size arithmetic.
+                if (dim > (ulong)file.Length * 8)
                     throw new ModelFormatException($"{file.Path}: tensor '{name}' has dimension {dim}; the file is corrupted");
                 shape[nDims - 1 - d] = (long)dim; // GGUF lists innermost first; we keep outermost first
             }
@@ -131,6 +147,7 @@ public sealed class GgufFile : IDisposable
         long dataOffset = AlignUp(r.Position, alignment);
         var tensors = new List<TensorEntry>(infos.Count);
         var seen = new HashSet<string>();
+        var extents = new List<(long Begin, long End, string Name)>(infos.Count);
         foreach (var (name, shape, type, offset) in infos)
         {
             if (!seen.Add(name))
@@ -142,11 +159,20 @@ public sealed class GgufFile : IDisposable
             long bytes;
             try { bytes = TensorEntry.ExpectedBytes(type, shape); }
             catch (OverflowException) { throw new ModelFormatException($"{file.Path}: tensor '{name}' shape {TensorEntry.FormatShape(shape)} is too large; the file is corrupted"); }
-            if (offset > (ulong)(file.Length - dataOffset) || bytes > file.Length - dataOffset - (long)offset)
+            // Compared as "offset <= room" and "bytes <= room - offset" so that no sum can overflow.
+            long room = file.Length - dataOffset;
+            if (room < 0 || offset > (ulong)room || bytes > room - (long)offset)
                 throw new ModelFormatException($"{file.Path}: tensor '{name}' ({type} {TensorEntry.FormatShape(shape)}, {bytes} bytes at offset {offset}) extends past the end of the file ({file.Length} bytes); the file is truncated — download it again");
+            if (bytes > 0)
+                extents.Add(((long)offset, (long)offset + bytes, name));
             tensors.Add(new TensorEntry(name, type, shape, file.Pointer + dataOffset + (long)offset, bytes, file));
         }
-        return new GgufFile(file, version, alignment, dataOffset, metadata, tensors);
+        // llama.cpp lays tensors out back to back; overlapping ones mean a corrupted tensor table.
+        extents.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+        for (int i = 1; i < extents.Count; i++)
+            if (extents[i].Begin < extents[i - 1].End)
+                throw new ModelFormatException($"{file.Path}: tensor '{extents[i].Name}' (bytes {extents[i].Begin}..{extents[i].End}) overlaps tensor '{extents[i - 1].Name}' (bytes {extents[i - 1].Begin}..{extents[i - 1].End}); the file is corrupted");
+        return new GgufFile(file, version, alignment, dataOffset, metadata, keys, tensors);
     }
 
     internal static long AlignUp(long x, long alignment) => (x + alignment - 1) / alignment * alignment;
@@ -179,10 +205,12 @@ public sealed class GgufFile : IDisposable
             ulong length = U64();
             if (length > (ulong)(file.Length - Position))
                 throw new ModelFormatException($"{file.Path}: a string of {length} bytes at byte {Position} runs past the end of the file; the file is truncated or corrupted");
+            if (length > int.MaxValue)
+                throw new ModelFormatException($"{file.Path}: a string of {length} bytes at byte {Position} is longer than 2 GiB; the file is corrupted");
             return Encoding.UTF8.GetString(Take((long)length));
         }
 
-        public object Value(GgufValueType type, string key) => type switch
+        public object Value(GgufValueType type, string key, int depth) => type switch
         {
             GgufValueType.UInt8 => U8(),
             GgufValueType.Int8 => (sbyte)U8(),
@@ -196,12 +224,14 @@ public sealed class GgufFile : IDisposable
             GgufValueType.UInt64 => U64(),
             GgufValueType.Int64 => (long)U64(),
             GgufValueType.Float64 => F64(),
-            GgufValueType.Array => Array(key),
+            GgufValueType.Array => Array(key, depth + 1),
             _ => throw new ModelFormatException($"{file.Path}: metadata '{key}' has unknown value type {(uint)type}; the file is corrupted"),
         };
 
-        Array Array(string key)
+        Array Array(string key, int depth)
         {
+            if (depth > MaxArrayNesting)
+                throw new ModelFormatException($"{file.Path}: metadata '{key}' nests arrays more than {MaxArrayNesting} deep; the file is corrupted");
             var elementType = (GgufValueType)U32();
             ulong count = U64();
             long minSize = elementType switch
@@ -215,6 +245,8 @@ public sealed class GgufFile : IDisposable
             };
             if (count > (ulong)((file.Length - Position) / minSize))
                 throw new ModelFormatException($"{file.Path}: metadata '{key}' claims {count} elements, more than the rest of the file can hold; the file is truncated or corrupted");
+            if (count > (ulong)System.Array.MaxLength)
+                throw new ModelFormatException($"{file.Path}: metadata '{key}' claims {count} elements, more than an array can hold; the file is corrupted");
             int n = (int)count;
             switch (elementType)
             {
@@ -229,8 +261,10 @@ public sealed class GgufFile : IDisposable
                 case GgufValueType.UInt64: { var a = new ulong[n]; for (int i = 0; i < n; i++) a[i] = U64(); return a; }
                 case GgufValueType.Int64: { var a = new long[n]; for (int i = 0; i < n; i++) a[i] = (long)U64(); return a; }
                 case GgufValueType.Float64: { var a = new double[n]; for (int i = 0; i < n; i++) a[i] = F64(); return a; }
-                case GgufValueType.String: { var a = new string[n]; for (int i = 0; i < n; i++) a[i] = String(); return a; }
-                default: { var a = new Array[n]; for (int i = 0; i < n; i++) a[i] = Array(key); return a; }
+                // Variable-size elements grow a list, so memory follows the data actually present rather than
+                // a count that may be corrupted.
+                case GgufValueType.String: { var a = new List<string>(Math.Min(n, 1 << 16)); for (int i = 0; i < n; i++) a.Add(String()); return a.ToArray(); }
+                default: { var a = new List<Array>(Math.Min(n, 1 << 16)); for (int i = 0; i < n; i++) a.Add(Array(key, depth + 1)); return a.ToArray(); }
             }
         }
     }
