@@ -1,0 +1,59 @@
+namespace Camelid.Tokenization.ChatTemplates;
+
+/// <summary>
+/// A chat prompt format: turns a conversation into the text the model was fine-tuned on, ending
+/// where the assistant's next reply starts so that generation continues it.
+///
+/// Tokenizing the result: the formats embed control-token text ("&lt;/s&gt;" after each assistant
+/// turn in vicuna, "&lt;|eot_id|&gt;" in llama-3, ...). FastChat and HF apply_chat_template build the
+/// prompt as one string and let the HF tokenizer turn that text into the control token's id
+/// (e.g. "&lt;/s&gt;" -> EOS id 2) because it is a registered special token; llama.cpp does the same
+/// only with parse_special = true, otherwise "&lt;/s&gt;" becomes the pieces "&lt;/", "s", "&gt;". Callers
+/// should encode <see cref="RenderSegments"/> piece by piece: special pieces as the token id,
+/// the rest as plain text (that also keeps control text typed by a user from acting as control).
+/// </summary>
+public abstract class ChatTemplate
+{
+    /// <summary>"alpaca", "vicuna", "koala", "llama-2", "llama-3", "chatml" or "zephyr".</summary>
+    public abstract string Name { get; }
+
+    /// <summary>FastChat's system message for this template; null when it has none.</summary>
+    public abstract string? DefaultSystemPrompt { get; }
+
+    /// <summary>Text that ends an assistant reply in this format, besides the EOS token; used as stop strings.</summary>
+    public abstract IReadOnlyList<string> StopStrings { get; }
+
+    /// <summary>True when the rendered prompt already starts with the BOS token text, so the caller must not add BOS.</summary>
+    public abstract bool RendersBos { get; }
+
+    /// <summary>The control-token texts this format writes (each appears in <see cref="RenderSegments"/> as a special piece).</summary>
+    public abstract IReadOnlyList<string> SpecialTokenTexts { get; }
+
+    /// <summary>
+    /// True when this format writes control-token text that must be parsed as special tokens (all
+    /// built-in formats do, e.g. vicuna's "&lt;/s&gt;" after each finished assistant turn).
+    /// </summary>
+    public virtual bool HasSpecialTokenText => SpecialTokenTexts.Count > 0;
+
+    /// <summary>
+    /// The prompt for the conversation so far. The first message may be System (it replaces
+    /// <see cref="DefaultSystemPrompt"/>); then User and Assistant alternate, ending with User.
+    /// </summary>
+    /// <exception cref="ArgumentException">The messages are not in that shape.</exception>
+    public string Render(IReadOnlyList<ChatMessage> messages) =>
+        string.Concat(RenderSegments(messages).Select(segment => segment.Text));
+
+    /// <summary>The same prompt as <see cref="Render"/>, split into plain text and control-token pieces.</summary>
+    /// <exception cref="ArgumentException">The messages are not in the accepted shape.</exception>
+    public IReadOnlyList<PromptSegment> RenderSegments(IReadOnlyList<ChatMessage> messages)
+    {
+        var conversation = ChatConversation.Parse(messages, Name);
+        var prompt = new PromptBuilder();
+        Write(conversation, prompt);
+        return prompt.Build();
+    }
+
+    private protected abstract void Write(ChatConversation conversation, PromptBuilder prompt);
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,43 @@
+namespace Camelid.Tokenization.ChatTemplates;
+
+/// <summary>
+/// Zephyr, also TinyLlama-1.1B-Chat-v1.0's format: FastChat's "zephyr" / "TinyLlama" templates
+/// (SeparatorStyle.CHATML, system_template "&lt;|system|&gt;\n{system}", roles "&lt;|user|&gt;"/"&lt;|assistant|&gt;",
+/// sep "&lt;/s&gt;") and the models' Jinja template ('&lt;|user|&gt;\n' + content + eos_token, then a newline,
+/// and '&lt;|assistant|&gt;' + newline as the generation prompt):
+///
+///   "&lt;|system|&gt;\n{system}&lt;/s&gt;\n&lt;|user|&gt;\n{u1}&lt;/s&gt;\n&lt;|assistant|&gt;\n{a1}&lt;/s&gt;\n&lt;|user|&gt;\n{u2}&lt;/s&gt;\n&lt;|assistant|&gt;\n"
+///
+/// Without a System message FastChat still writes "&lt;|system|&gt;\n&lt;/s&gt;\n" (its system prompt
+/// "&lt;|system|&gt;\n" is never empty), while the Jinja template writes nothing. We follow FastChat
+/// because that is what these models were trained on: the HF alignment-handbook recipe used for
+/// Zephyr and TinyLlama-Chat inserts an empty system message before applying the template
+/// (maybe_insert_system_message in src/alignment/data.py).
+///
+/// "&lt;|user|&gt;" etc. are ordinary text in these vocabularies; only "&lt;/s&gt;" is a control token.
+/// </summary>
+internal sealed class ZephyrTemplate : ChatTemplate
+{
+    const string Eos = "</s>";
+
+    public override string Name => "zephyr";
+    public override string? DefaultSystemPrompt => null;
+    public override IReadOnlyList<string> StopStrings { get; } = [Eos, "<|user|>"];
+    public override bool RendersBos => false;
+    public override IReadOnlyList<string> SpecialTokenTexts { get; } = [Eos];
+
+    private protected override void Write(ChatConversation conversation, PromptBuilder prompt)
+    {
+        WriteMessage(prompt, "<|system|>", conversation.System ?? DefaultSystemPrompt ?? "");
+        foreach (var (user, assistant) in conversation.Rounds())
+        {
+            WriteMessage(prompt, "<|user|>", user);
+            if (assistant is not null)
+                WriteMessage(prompt, "<|assistant|>", assistant);
+        }
+        prompt.Text("<|assistant|>\n");
+    }
+
+    static void WriteMessage(PromptBuilder prompt, string roleTag, string content) =>
+        prompt.Text(roleTag + "\n" + content).Special(Eos).Text("\n");
+}
