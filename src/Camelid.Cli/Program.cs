@@ -1,0 +1,14 @@
+using System.CommandLine;
+using Camelid.Cli;
+using Camelid.Cli.Commands;
+
+var root = new RootCommand("Camelid: run, serve, fine-tune and evaluate LLaMA-family models in pure .NET");
+root.Options.Add(CommonOptions.Verbose);
+root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(ChatCommand.Create());
+
+// Commands handle Ctrl+C themselves (chat: first stops the answer, second exits).
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
+return await root.Parse(args).InvokeAsync(invocation);
