@@ -51,7 +51,7 @@ static class ChatCommand
             return ChatTemplates.Get(name);
         var choice = ChatTemplates.Detect(model.ChatTemplateSource, model.Name);
         Console.Error.WriteLine(choice.IsFallback
-            ? $"warning: {choice.Reason}; using the '{choice.Template.Name}' template (choose one with --template)"
+            ? choice.Reason
             : $"chat template: {choice.Template.Name} ({choice.Reason})");
         return choice.Template;
     }
