@@ -39,6 +39,21 @@ public sealed unsafe class MappedFile : IDisposable
     }
 
     /// <summary>A span over part of the file; throws a format error instead of reading outside it.</summary>
+    /// <summary>Maps <paramref name="path"/> and hands it to a parser that takes ownership; unmaps it if parsing fails.</summary>
+    public static T OpenAndParse<T>(string path, Func<MappedFile, T> parse)
+    {
+        var file = new MappedFile(path);
+        try
+        {
+            return parse(file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
     public ReadOnlySpan<byte> Span(long offset, long count)
     {
         if (offset < 0 || count < 0 || offset > Length - count)

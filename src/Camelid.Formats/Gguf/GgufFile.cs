@@ -65,19 +65,7 @@ public sealed class GgufFile : IDisposable
         return fs.Read(head) == 4 && BitConverter.ToUInt32(head) == Magic;
     }
 
-    public static GgufFile Open(string path)
-    {
-        var file = new MappedFile(path);
-        try
-        {
-            return Parse(file);
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-    }
+    public static GgufFile Open(string path) => MappedFile.OpenAndParse(path, Parse);
 
     static unsafe GgufFile Parse(MappedFile file)
     {

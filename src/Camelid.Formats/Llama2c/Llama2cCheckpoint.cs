@@ -56,19 +56,7 @@ public sealed class Llama2cCheckpoint : IDisposable
 
     public TensorEntry? Find(string name) => _byName.GetValueOrDefault(name);
 
-    public static Llama2cCheckpoint Open(string path)
-    {
-        var file = new MappedFile(path);
-        try
-        {
-            return Parse(file);
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-    }
+    public static Llama2cCheckpoint Open(string path) => MappedFile.OpenAndParse(path, Parse);
 
     /// <summary>
     /// The header of a legacy (version 0) file, or null with the reason when the first 28 bytes cannot be one;

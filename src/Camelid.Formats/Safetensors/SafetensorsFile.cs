@@ -43,19 +43,7 @@ public sealed class SafetensorsFile : IDisposable
 
     public TensorEntry? Find(string name) => _byName.GetValueOrDefault(name);
 
-    public static SafetensorsFile Open(string path)
-    {
-        var file = new MappedFile(path);
-        try
-        {
-            return Parse(file);
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-    }
+    public static SafetensorsFile Open(string path) => MappedFile.OpenAndParse(path, Parse);
 
     /// <summary>The safetensors dtype names Camelid reads, with the ggml type that has the same bytes.</summary>
     public static IReadOnlyDictionary<string, GgmlType> DTypes { get; } = new Dictionary<string, GgmlType>
