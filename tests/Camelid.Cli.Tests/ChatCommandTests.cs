@@ -16,7 +16,7 @@ public class ChatCommandTests
     {
         var r = CliRunner.Run("generate", "--model", TestPaths.Shared(Gguf), "--temp", "0", "-n", "30", "--prompt", prompt);
         Assert.True(r.ExitCode == 0, r.StandardError);
-        return r.StandardOutput;
+        return r.StandardOutput.TrimStart();
     }
 
     [SharedDataFact(Gguf)]

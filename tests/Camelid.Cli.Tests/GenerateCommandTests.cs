@@ -26,6 +26,19 @@ public class GenerateCommandTests
         Assert.Equal(File.ReadAllText(TestPaths.Shared(Expected)), r.StandardOutput);
     }
 
+    /// <summary>Continuing a prefix of the reference text greedily must carry on the reference, space included.</summary>
+    [SharedDataFact(Gguf, Expected)]
+    public void PromptPlusContinuation_IsThePrefixOfTheReference()
+    {
+        string expected = File.ReadAllText(TestPaths.Shared(Expected));
+        const string prompt = "Once upon a time, there was a little girl named";
+        Assert.StartsWith(prompt, expected);
+        var r = CliRunner.Run("generate", "--model", TestPaths.Shared(Gguf), "--temp", "0", "-n", "20", "--prompt", prompt);
+        Assert.True(r.ExitCode == 0, r.StandardError);
+        Assert.StartsWith(" ", r.StandardOutput);
+        Assert.StartsWith(prompt + r.StandardOutput, expected);
+    }
+
     [SharedDataFact(Gguf)]
     public void SameSeed_SameText_DifferentSeed_DifferentText()
     {

@@ -48,6 +48,7 @@ public sealed class ChatSession
     public async IAsyncEnumerable<GenerationUpdate> ReplyAsync(string userText,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
     {
+        var before = _turns.ToList();
         _turns.Add(new ChatMessage(ChatRole.User, userText));
         int[] prompt;
         try
@@ -56,7 +57,9 @@ public sealed class ChatSession
         }
         catch
         {
-            _turns.RemoveAt(_turns.Count - 1);
+            // A message that cannot fit even alone is rejected without costing the user their history.
+            _turns.Clear();
+            _turns.AddRange(before);
             throw;
         }
         var request = new GenerationRequest
@@ -69,8 +72,11 @@ public sealed class ChatSession
         var answer = new System.Text.StringBuilder();
         await foreach (var update in _generator.GenerateAsync(request, _cache, cancellation))
         {
-            answer.Append(update.Text);
-            yield return update;
+            // An answer starts at its first visible character: templates end the prompt with "ASSISTANT:" and
+            // the model's first piece usually carries the separating space.
+            var shown = answer.Length == 0 ? update with { Text = update.Text.TrimStart() } : update;
+            answer.Append(shown.Text);
+            yield return shown;
         }
         _turns.Add(new ChatMessage(ChatRole.Assistant, answer.ToString().Trim()));
     }

@@ -57,7 +57,9 @@ public sealed class Generator(LlamaModel model)
             throw new ArgumentException("max tokens must be >= 0");
         var sampler = new Sampler(request.Sampling);
         var stops = new StopStrings(request.StopStrings);
-        var decoder = new StreamingDecoder(tokenizer);
+        // Right after BOS the first piece's dummy-prefix space is dropped (as sentencepiece decodes a text);
+        // after other text it is a real space between the prompt and the continuation.
+        var decoder = new StreamingDecoder(tokenizer, skipSpecial: true, atStartOfText: prompt[^1] == tokenizer.BosId);
         var vocab = model.Config.VocabSize;
         var logits = new float[vocab];
 
