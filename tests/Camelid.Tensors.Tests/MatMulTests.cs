@@ -14,7 +14,7 @@ public unsafe class MatMulTests(ITestOutputHelper output)
         foreach (var type in TestData.AllTypes)
         {
             if (type == GgmlType.Q8_K) continue; // an activation format, not a weight type
-            foreach (int tokens in new[] { 1, 5, 11 })
+            foreach (int tokens in new[] { 1, 3, 5, 11 })
                 foreach (int threads in new[] { 1, 2 })
                     data.Add(type, tokens, threads);
         }

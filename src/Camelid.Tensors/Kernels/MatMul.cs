@@ -23,7 +23,12 @@ public static unsafe class MatMul
 {
     public const int PrefillTileRows = 8;
 
+    /// <summary>Up to this many tokens the weights are read in place by <see cref="FusedDot"/> (decode);
+    /// beyond, unpacking a tile once and reusing it for every token is cheaper.</summary>
+    const int FusedMaxTokens = 4;
+
     [ThreadStatic] static QuantizedActivations? t_activations;
+    [ThreadStatic] static FusedActivations[]? t_fused;
     [ThreadStatic] static byte[]? t_u;
     [ThreadStatic] static float[]? t_lanes, t_bias, t_rowsF32;
 
@@ -60,6 +65,19 @@ public static unsafe class MatMul
             {
                 var body = new HalfBody { W = w, X = xp, Y = yp, Tokens = tokens, TileRows = tileRows };
                 pool.For(tiles, ref body);
+            }
+            else if (tokens <= FusedMaxTokens && FusedDot.IsSupported(w.Type, w.Cols))
+            {
+                var act = t_activations ??= new QuantizedActivations();
+                act.Quantize(w.Type, x, tokens, w.Cols);
+                var fused = t_fused ??= [];
+                if (fused.Length < tokens)
+                    Array.Resize(ref t_fused, tokens);
+                fused = t_fused!;
+                for (int t = 0; t < tokens; t++)
+                    (fused[t] ??= new FusedActivations()).Prepare(w.Type, act, t);
+                var body = new FusedBody { W = w, Y = yp, Tokens = tokens, Activations = fused };
+                pool.For(w.Rows, ref body);
             }
             else if (QuantDot.HasIntegerDot(w.Type))
             {
@@ -128,6 +146,25 @@ public static unsafe class MatMul
                     for (int r = r0; r < r1; r++)
                         Y[(long)t * rows + r] = TensorPrimitives.Dot(new ReadOnlySpan<float>(tileF32 + (long)(r - r0) * cols, cols), xt);
                 }
+            }
+        }
+    }
+
+    struct FusedBody : IParallelBody
+    {
+        public WeightMatrix W;
+        public float* Y;
+        public int Tokens;
+        public FusedActivations[] Activations;
+
+        public void Execute(int start, int end)
+        {
+            int rows = W.Rows, cols = W.Cols;
+            for (int r = start; r < end; r++)
+            {
+                byte* row = W.Data + r * W.RowBytes;
+                for (int t = 0; t < Tokens; t++)
+                    Y[(long)t * rows + r] = FusedDot.Dot(W.Type, row, Activations[t], cols);
             }
         }
     }
