@@ -61,6 +61,11 @@ public static unsafe class MatMul
                 var body = new DenseBody { W = w, X = xp, Y = yp, Tokens = tokens, TileRows = tileRows };
                 pool.For(tiles, ref body);
             }
+            else if (w.Type is GgmlType.F16 or GgmlType.BF16 && tokens <= FusedMaxTokens)
+            {
+                var body = new HalfDecodeBody { W = w, X = xp, Y = yp, Tokens = tokens };
+                pool.For(w.Rows, ref body);
+            }
             else if (w.Type is GgmlType.F16 or GgmlType.BF16)
             {
                 var body = new HalfBody { W = w, X = xp, Y = yp, Tokens = tokens, TileRows = tileRows };
@@ -146,6 +151,25 @@ public static unsafe class MatMul
                     for (int r = r0; r < r1; r++)
                         Y[(long)t * rows + r] = TensorPrimitives.Dot(new ReadOnlySpan<float>(tileF32 + (long)(r - r0) * cols, cols), xt);
                 }
+            }
+        }
+    }
+
+    struct HalfDecodeBody : IParallelBody
+    {
+        public WeightMatrix W;
+        public float* X, Y;
+        public int Tokens;
+
+        public void Execute(int start, int end)
+        {
+            int rows = W.Rows, cols = W.Cols;
+            bool f16 = W.Type == GgmlType.F16;
+            for (int r = start; r < end; r++)
+            {
+                var row = (ushort*)(W.Data + r * W.RowBytes);
+                for (int t = 0; t < Tokens; t++)
+                    Y[(long)t * rows + r] = f16 ? HalfDot.DotF16(row, X + (long)t * cols, cols) : HalfDot.DotBf16(row, X + (long)t * cols, cols);
             }
         }
     }
