@@ -33,6 +33,13 @@ public static unsafe class MatMul
     [ThreadStatic] static float[]? t_lanes, t_bias, t_rowsF32;
 
     /// <summary>
+    /// Whether a product over <paramref name="tokens"/> tokens rounds the activations to int8 (the integer
+    /// decode kernels) or keeps them in fp32 (the prefill GEMM, on CPUs with AVX-512).
+    /// </summary>
+    public static bool QuantizesActivations(GgmlType weightType, int tokens) =>
+        GgmlTypes.IsQuantized(weightType) && !(tokens > FusedMaxTokens && Gemm.IsSupported);
+
+    /// <summary>
     /// x holds at least tokens·cols values and y at least tokens·rows; only those prefixes are used.
     /// </summary>
     public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool)
@@ -56,7 +63,11 @@ public static unsafe class MatMul
         fixed (float* xp = x)
         fixed (float* yp = y)
         {
-            if (w.Type == GgmlType.F32)
+            if (tokens > FusedMaxTokens && Gemm.IsSupported)
+            {
+                Gemm.Multiply(in w, xp, yp, tokens, pool);
+            }
+            else if (w.Type == GgmlType.F32)
             {
                 var body = new DenseBody { W = w, X = xp, Y = yp, Tokens = tokens, TileRows = tileRows };
                 pool.For(tiles, ref body);
