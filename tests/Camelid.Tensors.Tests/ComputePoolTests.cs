@@ -168,6 +168,39 @@ public unsafe class ComputePoolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ComputePool(0));
     }
 
+    struct HitBody : IParallelBody
+    {
+        public int[] Hits;
+        public void Execute(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+                Interlocked.Increment(ref Hits[i]);
+        }
+    }
+
+    /// <summary>Workers spin between jobs and block when idle for a while: jobs arriving back to back, and
+    /// after pauses longer than the spin, must each run every index exactly once and never hang.</summary>
+    [Fact]
+    public void For_BackToBackAndAfterIdlePauses_RunsEveryJobCompletely()
+    {
+        var run = Task.Run(() =>
+        {
+            using var pool = new ComputePool(3);
+            var rng = new Random(3);
+            for (int job = 0; job < 3000; job++)
+            {
+                if (job % 250 == 0)
+                    Thread.Sleep(5); // longer than the spin: the workers block and must be woken
+                int count = rng.Next(1, 40);
+                var body = new HitBody { Hits = new int[count] };
+                pool.For(count, ref body);
+                Assert.All(body.Hits, h => Assert.Equal(1, h));
+            }
+        });
+        Assert.True(run.Wait(TimeSpan.FromSeconds(60)), "the pool hung");
+        run.GetAwaiter().GetResult();
+    }
+
     [Fact]
     public void For_RejectsNegativeCount()
     {

@@ -40,6 +40,14 @@ public sealed unsafe class ComputePool : IDisposable
     int _count, _chunkCount, _chunkSize;
     int _nextChunk;
     int _runningWorkers;
+    int _helpers;            // workers taking part in the current job
+    int _epoch;              // incremented per job; spinning workers watch it
+    readonly int[] _sleeping; // 1 while worker i is (about to be) blocked on its semaphore
+
+    /// <summary>How long an idle worker spins before blocking: long enough to span the gaps between the
+    /// matrix products of one token, so decoding never pays a kernel wake-up, short enough to go quiet
+    /// soon after generation stops.</summary>
+    static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 1000;
     Exception? _failure;
     volatile bool _disposed;
 
@@ -49,6 +57,7 @@ public sealed unsafe class ComputePool : IDisposable
         Threads = threads;
         _workers = new Thread[threads - 1];
         _wake = new SemaphoreSlim[threads - 1];
+        _sleeping = new int[threads - 1];
         for (int i = 0; i < _workers.Length; i++)
         {
             _wake[i] = new SemaphoreSlim(0);
@@ -87,9 +96,12 @@ public sealed unsafe class ComputePool : IDisposable
             _nextChunk = 0;
             _failure = null;
             int helpers = Math.Min(_workers.Length, _chunkCount - 1);
+            _helpers = helpers;
             _runningWorkers = helpers;
+            Interlocked.Increment(ref _epoch);
             for (int i = 0; i < helpers; i++)
-                _wake[i].Release();
+                if (Interlocked.Exchange(ref _sleeping[i], 0) == 1)
+                    _wake[i].Release();
 
             RunChunks();
             WaitForWorkers();
@@ -145,13 +157,40 @@ public sealed unsafe class ComputePool : IDisposable
 
     void WorkerLoop(int index)
     {
+        int seen = 0;
         while (true)
         {
-            _wake[index].Wait();
+            WaitForJob(index, seen);
+            seen = Volatile.Read(ref _epoch);
             if (_disposed)
                 return;
-            RunChunks();
-            Interlocked.Decrement(ref _runningWorkers);
+            if (index < Volatile.Read(ref _helpers))
+            {
+                RunChunks();
+                Interlocked.Decrement(ref _runningWorkers);
+            }
+        }
+    }
+
+    /// <summary>Spins until the epoch moves past <paramref name="seen"/>, then blocks. The sleeping flag is set
+    /// before the epoch is re-read and cleared by whichever side sees it first, so a job is never missed and a
+    /// semaphore release is always consumed.</summary>
+    void WaitForJob(int index, int seen)
+    {
+        long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+        var spinner = new SpinWait(); // yields now and then, so a busy or oversubscribed machine loses little
+        while (Volatile.Read(ref _epoch) == seen)
+        {
+            if (System.Diagnostics.Stopwatch.GetTimestamp() < until)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+            Interlocked.Exchange(ref _sleeping[index], 1);
+            if (Volatile.Read(ref _epoch) != seen && Interlocked.Exchange(ref _sleeping[index], 0) == 1)
+                return; // the job arrived first and nobody will release us
+            _wake[index].Wait();
+            return;
         }
     }
 
@@ -163,8 +202,10 @@ public sealed unsafe class ComputePool : IDisposable
             if (_disposed)
                 return;
             _disposed = true;
-            foreach (var wake in _wake)
-                wake.Release();
+            Interlocked.Increment(ref _epoch);
+            for (int i = 0; i < _wake.Length; i++)
+                if (Interlocked.Exchange(ref _sleeping[i], 0) == 1)
+                    _wake[i].Release();
         }
         foreach (var worker in _workers)
             worker.Join();
