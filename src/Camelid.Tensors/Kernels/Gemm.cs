@@ -106,7 +106,11 @@ internal static unsafe class Gemm
                 HalfPrecision.Bf16ToSingle(new ReadOnlySpan<ushort>(row, dst.Length), dst);
                 break;
             default:
-                Dequantizer.DequantizeRow(w.Type, new ReadOnlySpan<byte>(row, (int)w.RowBytes), dst);
+                if (FastDequantizer.IsSupported(w.Type))
+                    fixed (float* y = dst)
+                        FastDequantizer.DequantizeRow(w.Type, row, y, dst.Length);
+                else
+                    Dequantizer.DequantizeRow(w.Type, new ReadOnlySpan<byte>(row, (int)w.RowBytes), dst);
                 break;
         }
     }
