@@ -445,7 +445,13 @@ def llama2c_case(name, cfg, shared_classifier, description=""):
     return finish(name, "llama2c", cfg, tensors, w, True, inverse_frequencies(cfg), description)
 
 
-def tokens_for(name, cfg, T=9):
+# Prompts long enough for Camelid's prefill kernels (blocked attention from 8 tokens, several 6-row
+# blocks, more than one 32-position key block); the rest use 9 tokens.
+PROMPT_LENGTHS = {"gguf_f32_head64_long": 40, "gguf_q4_0_head128_long": 40}
+
+
+def tokens_for(name, cfg, T=None):
+    T = T or PROMPT_LENGTHS.get(name, 9)
     rng = SplitMix64(seed_for(name, "tokens"))
     return [int(rng.next() % cfg["vocab_size"]) for _ in range(T)]
 
@@ -483,7 +489,7 @@ def base_cfg(**kw):
 
 
 def quant_cfg(**kw):
-    return base_cfg(dim=256, hidden_dim=512, n_layers=1, n_heads=8, n_kv_heads=4, vocab_size=48, **kw)
+    return base_cfg(**(dict(dim=256, hidden_dim=512, n_layers=1, n_heads=8, n_kv_heads=4, vocab_size=48) | kw))
 
 
 def all_types(t, **override):
@@ -509,6 +515,10 @@ def cases():
         gguf_case("gguf_rope_llama3", base_cfg(n_heads=4, n_kv_heads=2, rope_theta=500000.0,
                                                rope_scaling=llama3_scaling()), all_types("F32"),
                   description="llama3 RoPE scaling stored as rope_freqs.weight; head_dim 16"),
+        gguf_case("gguf_f32_head64_long", base_cfg(dim=128, hidden_dim=192, n_heads=2, n_kv_heads=1), all_types("F32"),
+                  description="head size 64, one KV head for two query heads, 40-token prompt"),
+        gguf_case("gguf_q4_0_head128_long", quant_cfg(n_heads=2, n_kv_heads=1), all_types("Q4_0"),
+                  description="Q4_0, head size 128, 40-token prompt"),
         gguf_case("gguf_tied", base_cfg(), all_types("F32"), tied=True,
                   description="no output.weight: the token embedding is the classifier"),
         hf_case("hf_f32_gqa", base_cfg(), "F32", description="HF safetensors F32, rotate_half RoPE"),

@@ -14,6 +14,11 @@ static class Attention
     /// <param name="cache">holds keys/values for positions [0, start + T) of this layer</param>
     public static unsafe void Causal(Span<float> output, ReadOnlySpan<float> q, KvCache cache, int layer, int start, int T, LlamaConfig c, ComputePool pool)
     {
+        if (T >= BlockedMinTokens && BlockedAttention.IsSupported(c.HeadSize))
+        {
+            CausalBlocked(output, q, cache, layer, start, T, c, pool);
+            return;
+        }
         fixed (float* o = output)
         fixed (float* qp = q)
         fixed (float* keys = cache.Keys(layer, start + T))
@@ -26,6 +31,62 @@ static class Attention
                 Group = c.Heads / c.KvHeads, Scale = 1f / MathF.Sqrt(c.HeadSize),
             };
             pool.For(T * c.Heads, ref body);
+        }
+    }
+
+    /// <summary>From this many tokens on, query rows are processed in blocks (prefill).</summary>
+    const int BlockedMinTokens = 8;
+
+    [ThreadStatic] static float[]? t_keysTransposed;
+
+    static unsafe void CausalBlocked(Span<float> output, ReadOnlySpan<float> q, KvCache cache, int layer, int start, int T, LlamaConfig c, ComputePool pool)
+    {
+        int total = start + T;
+        int padded = BlockedAttention.PaddedPositions(total);
+        if (t_keysTransposed is not { } kt || kt.Length < c.KvDim * padded)
+            t_keysTransposed = kt = GC.AllocateUninitializedArray<float>(c.KvDim * padded, pinned: true);
+        fixed (float* o = output)
+        fixed (float* qp = q)
+        fixed (float* keys = cache.Keys(layer, total))
+        fixed (float* values = cache.Values(layer, total))
+        fixed (float* keysT = kt)
+        {
+            BlockedAttention.TransposeKeys(keys, total, c.KvDim, keysT); // (kvDim, padded)
+            var body = new BlockBody
+            {
+                Output = o, Q = qp, KeysT = keysT, Values = values, Padded = padded, Tokens = T,
+                Start = start, Heads = c.Heads, HeadSize = c.HeadSize, KvDim = c.KvDim, Dim = c.Dim,
+                Group = c.Heads / c.KvHeads, Scale = 1f / MathF.Sqrt(c.HeadSize),
+            };
+            int blocks = (T + BlockedAttention.Rows - 1) / BlockedAttention.Rows;
+            pool.For(blocks * c.Heads, ref body);
+        }
+    }
+
+    /// <summary>One work item: <see cref="BlockedAttention.Rows"/> consecutive query tokens of one head.</summary>
+    unsafe struct BlockBody : IParallelBody
+    {
+        public float* Output, Q, KeysT, Values;
+        public int Padded, Tokens, Start, Heads, HeadSize, KvDim, Dim, Group;
+        public float Scale;
+
+        [ThreadStatic] static float[]? s_scores;
+
+        public void Execute(int begin, int end)
+        {
+            int need = BlockedAttention.Rows * Padded;
+            if (s_scores is not { } scores || scores.Length < need)
+                s_scores = scores = GC.AllocateUninitializedArray<float>(need, pinned: true);
+            fixed (float* s = scores)
+                for (int item = begin; item < end; item++)
+                {
+                    int h = item % Heads, t0 = item / Heads * BlockedAttention.Rows;
+                    int rows = Math.Min(BlockedAttention.Rows, Tokens - t0);
+                    int kv = h / Group * HeadSize;
+                    BlockedAttention.CausalRows(Q + (long)t0 * Dim + h * HeadSize, Dim, rows, Start + t0 + 1,
+                        KeysT + (long)kv * Padded, Padded, Values + kv, KvDim, HeadSize, Scale,
+                        Output + (long)t0 * Dim + h * HeadSize, Dim, s);
+                }
         }
     }
 
