@@ -38,7 +38,7 @@ public sealed record GenerationUpdate(string Text, int? TokenId, GenerationSumma
 public sealed class Generator(LlamaModel model)
 {
     /// <summary>Prompt tokens per forward call: bounds scratch memory and lets a long prompt be cancelled.</summary>
-    public const int PrefillChunk = 128;
+    public const int PrefillChunk = 512;
 
     readonly List<int> _cachedTokens = new(); // tokens whose keys/values are in the cache, in order
 
