@@ -17,10 +17,10 @@ public unsafe class FusedDotTests(ITestOutputHelper output)
     public static TheoryData<GgmlType, int, bool> Cases()
     {
         var data = new TheoryData<GgmlType, int, bool>();
-        foreach (var type in new[] { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K })
+        foreach (var type in new[] { GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K })
             foreach (int cols in new[] { 128, 256, 384, 512, 768, 2048, 2816, 5632 })
                 foreach (bool adversarial in new[] { false, true })
-                    if (cols % QuantDot.ActivationBlockSize(type) == 0 && (type is GgmlType.Q4_0 or GgmlType.Q8_0 ? cols % 128 == 0 : cols % 256 == 0))
+                    if (cols % QuantDot.ActivationBlockSize(type) == 0 && (type is GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q8_0 ? cols % 128 == 0 : cols % 256 == 0))
                         data.Add(type, cols, adversarial);
         return data;
     }

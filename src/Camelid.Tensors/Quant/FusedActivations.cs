@@ -6,7 +6,7 @@ namespace Camelid.Tensors.Quant;
 /// weight byte ever needs moving. Built from <see cref="QuantizedActivations"/> (same levels and scales).
 /// <list type="bullet">
 /// <item>Q8_0, Q6_K: natural order.</item>
-/// <item>Q4_0: per 4 blocks (128 values), the first halves of the 4 blocks then their second halves, because
+/// <item>Q4_0, Q4_1: per 4 blocks (128 values), the first halves of the 4 blocks then their second halves, because
 /// a byte holds weight i in its low nibble and weight i+16 in its high nibble.</item>
 /// <item>Q4_K: per 256 values, sub-blocks (of 32) in the order 0 2 1 3 4 6 5 7, for the same reason.</item>
 /// </list>
@@ -16,12 +16,14 @@ internal sealed unsafe class FusedActivations
     sbyte[]? _quants;
     float[]? _laneScales;
     int[]? _laneBias;
+    float[]? _laneSums;
     float[]? _blockScales;
     short[]? _blockSums;
 
     public sbyte* Quants { get; private set; }      // (n) levels in the kernel's order
     public float* LaneScales { get; private set; }  // (n/4) Q4_0, Q8_0: scale of each int32 lane of the kernel
     public int* LaneBias { get; private set; }      // (n/4) Q4_0: -8 × the lane's sum of levels (the weights' offset)
+    public float* LaneSums { get; private set; }    // (n/4) Q4_1: scale × the lane's sum of levels, for the weights' minimum
     public float* BlockScales { get; private set; } // (n/256) K-quants: scale of each 256-value block
     public short* BlockSums { get; private set; }   // (n/32) Q4_K, (n/16) Q6_K: sum of levels per weight sub-block
 
@@ -37,7 +39,8 @@ internal sealed unsafe class FusedActivations
                 LaneScales = lanes;
                 break;
             case GgmlType.Q4_0:
-                PrepareQ4_0(q, lanes, n);
+            case GgmlType.Q4_1:
+                PrepareNibbleOrder(q, lanes, n, withSums: type == GgmlType.Q4_1);
                 break;
             case GgmlType.Q4_K:
                 PrepareKQuant(q, lanes, n, subBlock: 32, interleavePairs: true);
@@ -50,11 +53,12 @@ internal sealed unsafe class FusedActivations
         }
     }
 
-    void PrepareQ4_0(sbyte* q, float* blockLanes, int n)
+    void PrepareNibbleOrder(sbyte* q, float* blockLanes, int n, bool withSums)
     {
         var dst = PinnedScratch.Ensure(ref _quants, n);
         var scales = PinnedScratch.Ensure(ref _laneScales, n / 4);
         var bias = PinnedScratch.Ensure(ref _laneBias, n / 4);
+        var sums = withSums ? PinnedScratch.Ensure(ref _laneSums, n / 4) : null;
         for (int g = 0; g < n / 128; g++)
         {
             sbyte* src = q + g * 128;
@@ -72,11 +76,14 @@ internal sealed unsafe class FusedActivations
                     sum += firstHalves[4 * k + j] + secondHalves[4 * k + j];
                 bias[g * 16 + k] = -8 * sum;
                 scales[g * 16 + k] = blockLanes[(g * 4 + k / 4) * 8]; // lane k covers block 4g + k/4
+                if (sums != null)
+                    sums[g * 16 + k] = scales[g * 16 + k] * sum;
             }
         }
         Quants = dst;
         LaneScales = scales;
         LaneBias = bias;
+        LaneSums = sums;
     }
 
     void PrepareKQuant(sbyte* q, float* blockLanes, int n, int subBlock, bool interleavePairs)
