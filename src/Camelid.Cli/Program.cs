@@ -8,6 +8,9 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(SynthCommand.Create());
+root.Subcommands.Add(QuantizeCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 
 // Commands handle Ctrl+C themselves (chat: first stops the answer, second exits).
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };

@@ -137,6 +137,41 @@ public class GgufWriterTests
         Assert.Equal(expected, written.ToArray());
     }
 
+    /// <summary>Streamed tensors give the same file as tensors handed over in memory.</summary>
+    [Fact]
+    public void Streamed_tensors_write_the_same_bytes_as_in_memory_ones()
+    {
+        var q8 = Random(2 * 2 * 34, 3);
+        var f32 = Floats(1, 2, 3);
+        var inMemory = new GgufWriter();
+        var streamed = new GgufWriter();
+        foreach (var w in new[] { inMemory, streamed })
+            w.Add("general.architecture", "llama");
+        inMemory.AddTensor("q8", GgmlType.Q8_0, [2, 64], q8);
+        inMemory.AddTensor("vec3", GgmlType.F32, [3], f32);
+        // Written in two pieces, as a producer that converts a tensor block by block does.
+        streamed.AddTensor("q8", GgmlType.Q8_0, [2, 64], s => { s.Write(q8, 0, 50); s.Write(q8.AsSpan(50)); });
+        streamed.AddTensor("vec3", GgmlType.F32, [3], s => s.Write(f32));
+        var a = new MemoryStream();
+        var b = new MemoryStream();
+        inMemory.Write(a);
+        streamed.Write(b);
+        Assert.Equal(a.ToArray(), b.ToArray());
+    }
+
+    [Fact]
+    public void A_producer_that_writes_the_wrong_byte_count_fails_the_write()
+    {
+        foreach (int n in new[] { 11, 13 })
+        {
+            var w = new GgufWriter();
+            w.AddTensor("vec3", GgmlType.F32, [3], s => s.Write(new byte[n]));
+            var e = Assert.Throws<InvalidOperationException>(() => w.Write(new MemoryStream()));
+            Assert.Contains("vec3", e.Message);
+        }
+        Assert.Throws<ArgumentException>(() => new GgufWriter().AddTensor("t", GgmlType.Q8_0, [16], _ => { }));
+    }
+
     [Fact]
     public void A_file_without_tensors_ends_after_its_metadata()
     {

@@ -5,6 +5,8 @@
 //   each tensor's bytes followed by zero padding to the alignment (the last one too).
 // With no tensors nothing follows the key/values (as gguf-py's vocab-only export writes it).
 // The alignment is general.alignment when it is added (an integer power of two), else 32.
+// A tensor's bytes come from memory (a copy or a view) or from a callback that streams them during Write, so
+// a file larger than memory (a 7B model) is written tensor by tensor with only one tensor's work in flight.
 // Each CLR value type maps to one GGUF value type, the same one GgufFile returns it as, so a file read
 // and written again is identical: byte u8, sbyte i8, ushort u16, short i16, uint u32, int i32, float f32,
 // bool, string, ulong u64, long i64, double f64, arrays of these, and Array[] for arrays of arrays.
@@ -19,7 +21,7 @@ public sealed class GgufWriter
 
     readonly List<(string Key, object Value)> _metadata = [];
     readonly HashSet<string> _keys = [];
-    readonly List<TensorEntry> _tensors = [];
+    readonly List<PendingTensor> _tensors = [];
     readonly HashSet<string> _tensorNames = [];
 
     /// <summary>2 or 3 (default). Version 1 used 32-bit counts and is not written.</summary>
@@ -41,21 +43,37 @@ public sealed class GgufWriter
         _metadata.Add((key, value));
     }
 
+    /// <summary>A tensor to write: its bytes are either <see cref="Entry"/>'s or written by <see cref="Producer"/>.</summary>
+    sealed record PendingTensor(string Name, GgmlType Type, long[] Shape, long ByteCount, TensorEntry? Entry, Action<Stream>? Producer);
+
     /// <summary>Adds a tensor whose bytes are copied now.</summary>
     public void AddTensor(string name, GgmlType type, long[] shapeOutermostFirst, ReadOnlySpan<byte> data)
     {
         CheckTensor(name, type, shapeOutermostFirst, data.Length);
-        AddChecked(TensorEntry.FromBytes(name, type, (long[])shapeOutermostFirst.Clone(), data.ToArray()));
+        var entry = TensorEntry.FromBytes(name, type, (long[])shapeOutermostFirst.Clone(), data.ToArray());
+        AddChecked(new PendingTensor(name, type, entry.Shape, entry.ByteCount, entry, null));
     }
 
     /// <summary>Adds a tensor without copying it: its storage (e.g. a mapped file) must stay open until Write.</summary>
     public void AddTensor(TensorEntry tensor)
     {
         CheckTensor(tensor.Name, tensor.Type, tensor.Shape, tensor.ByteCount);
-        AddChecked(tensor);
+        AddChecked(new PendingTensor(tensor.Name, tensor.Type, tensor.Shape, tensor.ByteCount, tensor, null));
     }
 
-    void AddChecked(TensorEntry tensor)
+    /// <summary>
+    /// Adds a tensor whose bytes are produced while the file is written: Write calls <paramref name="writeData"/>
+    /// once, in tensor order, and it must write exactly the bytes that <paramref name="type"/> and the shape take
+    /// (fewer or more is an error). Nothing of the tensor is held in memory by the writer.
+    /// </summary>
+    public void AddTensor(string name, GgmlType type, long[] shapeOutermostFirst, Action<Stream> writeData)
+    {
+        ArgumentNullException.ThrowIfNull(writeData);
+        long expected = CheckShape(name, type, shapeOutermostFirst);
+        AddChecked(new PendingTensor(name, type, (long[])shapeOutermostFirst.Clone(), expected, null, writeData));
+    }
+
+    void AddChecked(PendingTensor tensor)
     {
         if (!_tensorNames.Add(tensor.Name))
             throw new ArgumentException($"tensor '{tensor.Name}' was already added");
@@ -64,20 +82,25 @@ public sealed class GgufWriter
 
     static void CheckTensor(string name, GgmlType type, long[] shape, long byteCount)
     {
+        long expected = CheckShape(name, type, shape);
+        if (expected != byteCount)
+            throw new ArgumentException($"tensor '{name}': {type} {TensorEntry.FormatShape(shape)} needs {expected} bytes but {byteCount} are given");
+    }
+
+    /// <summary>Validates name, type and shape; returns the bytes the tensor takes.</summary>
+    static long CheckShape(string name, GgmlType type, long[] shape)
+    {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(shape);
         if (!GgmlTypes.IsDefined((uint)type))
             throw new ArgumentException($"tensor '{name}': {type} is not a ggml type", nameof(type));
         if (shape.Length > MaxDims)
             throw new ArgumentException($"tensor '{name}': GGUF tensors have at most {MaxDims} dimensions, got {TensorEntry.FormatShape(shape)}", nameof(shape));
-        long expected;
-        try { expected = TensorEntry.ExpectedBytes(type, shape); }
+        try { return TensorEntry.ExpectedBytes(type, shape); }
         catch (Exception e) when (e is ModelFormatException or OverflowException)
         {
             throw new ArgumentException($"tensor '{name}': {e.Message}", nameof(shape), e);
         }
-        if (expected != byteCount)
-            throw new ArgumentException($"tensor '{name}': {type} {TensorEntry.FormatShape(shape)} needs {expected} bytes but {byteCount} are given");
     }
 
     public void Write(string path)
@@ -124,11 +147,20 @@ public sealed class GgufWriter
             written += Pad(w, written, alignment);
             foreach (var t in _tensors)
             {
-                for (long done = 0; done < t.ByteCount;)
+                if (t.Entry is { } entry)
+                    for (long done = 0; done < t.ByteCount;)
+                    {
+                        int chunk = (int)Math.Min(t.ByteCount - done, 1 << 24);
+                        w.Write(new ReadOnlySpan<byte>(entry.Pointer + done, chunk));
+                        done += chunk;
+                    }
+                else
                 {
-                    int chunk = (int)Math.Min(t.ByteCount - done, 1 << 24);
-                    w.Write(new ReadOnlySpan<byte>(t.Pointer + done, chunk));
-                    done += chunk;
+                    w.Flush();
+                    var counted = new CountingStream(stream);
+                    t.Producer!(counted);
+                    if (counted.Count != t.ByteCount)
+                        throw new InvalidOperationException($"tensor '{t.Name}': its producer wrote {counted.Count} bytes, but {t.Type} {TensorEntry.FormatShape(t.Shape)} takes {t.ByteCount}");
                 }
                 written += t.ByteCount;
                 written += Pad(w, written, alignment);
@@ -137,6 +169,28 @@ public sealed class GgufWriter
         w.Flush();
         if (stream.CanSeek && stream.Position - start != written)
             throw new InvalidOperationException($"GGUF writer wrote {stream.Position - start} bytes but accounted for {written}");
+    }
+
+    /// <summary>Forwards writes to the file and counts them, so a producer that writes too little or too much is caught.</summary>
+    sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Count { get; private set; }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => Count; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            inner.Write(buffer);
+            Count += buffer.Length;
+        }
     }
 
     static long Pad(BinaryWriter w, long position, int alignment)

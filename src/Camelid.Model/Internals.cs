@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+// The kernel benchmarks time Attention on its own, without a whole forward pass around it.
+[assembly: InternalsVisibleTo("Camelid.Benchmarks")]
