@@ -23,13 +23,15 @@ namespace Camelid.Tensors.Kernels;
 /// </summary>
 internal static unsafe class Gemm
 {
-    public const int TileRows = 24;
+    public const int TileRows = 96;
     const int KernelRows = 6;
     const int TokenBlock = 32;
+    const int ColumnChunk = 128; // 128 columns × 32 tokens × 4 bytes = 16 KiB of xᵀ: stays in L1
 
     public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
     [ThreadStatic] static float[]? t_tile;       // each thread's dequantized weight tile
+    [ThreadStatic] static float[]? t_partial;    // each thread's partial sums for one token block
     [ThreadStatic] static float[]? t_transposed; // the caller's xᵀ, read by the workers while the caller waits in For
 
     public static void Multiply(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool)
@@ -50,18 +52,25 @@ internal static unsafe class Gemm
         {
             float* block = xt + (long)b * cols * TokenBlock;
             int valid = Math.Min(TokenBlock, tokens - b * TokenBlock);
-            for (int t = 0; t < TokenBlock; t++)
+            float* src = x + (long)b * TokenBlock * cols;
+            // 16 columns (one cache line of each source row) at a time: rows of 2^k floats all map to the same
+            // L1 set, so reading 32 of them column by column would miss on every load.
+            for (int c0 = 0; c0 < cols; c0 += 16)
             {
-                float* src = x + (long)(b * TokenBlock + t) * cols;
-                if (t < valid)
-                    for (int c = 0; c < cols; c++)
-                        block[(long)c * TokenBlock + t] = src[c];
-                else
-                    for (int c = 0; c < cols; c++)
-                        block[(long)c * TokenBlock + t] = 0;
+                int width = Math.Min(16, cols - c0);
+                for (int t = 0; t < TokenBlock; t++)
+                {
+                    float* line = src + (long)t * cols + c0;
+                    for (int c = 0; c < width; c++)
+                        block[(long)(c0 + c) * TokenBlock + t] = t < valid ? line[c] : 0;
+                }
             }
         }
     }
+
+    /// <summary>Row stride of a dequantized tile: one cache line more than the row, so the six rows a
+    /// microkernel reads side by side do not all map to the same L1 set (rows of 2^k floats would).</summary>
+    static int TileStride(int cols) => (cols + 15) / 16 * 16 + 16;
 
     struct TileBody : IParallelBody
     {
@@ -72,21 +81,36 @@ internal static unsafe class Gemm
         public void Execute(int start, int end)
         {
             int rows = W.Rows, cols = W.Cols;
-            float* tile = PinnedScratch.Ensure(ref t_tile, (long)TileRows * cols); // (TileRows, cols)
+            int stride = TileStride(cols);
+            float* tile = PinnedScratch.Ensure(ref t_tile, (long)TileRows * stride); // (TileRows, stride)
+            float* partial = PinnedScratch.Ensure(ref t_partial, TileRows * TokenBlock); // (TileRows, 32)
             for (int t = start; t < end; t++)
             {
                 int r0 = t * TileRows, count = Math.Min(TileRows, rows - r0);
                 for (int r = 0; r < TileRows; r++)
                 {
-                    var dst = new Span<float>(tile + (long)r * cols, cols);
+                    var dst = new Span<float>(tile + (long)r * stride, cols);
                     if (r < count)
                         DequantizeRow(W, r0 + r, dst);
                     else
                         dst.Clear();
                 }
                 for (int tb = 0; tb < PaddedTokens; tb += TokenBlock)
-                    for (int kr = 0; kr < count; kr += KernelRows)
-                        Kernel6x32(tile + (long)kr * cols, cols, XT + (long)tb * cols, Y, rows, r0 + kr, Math.Min(KernelRows, count - kr), tb, Math.Min(TokenBlock, Tokens - tb));
+                {
+                    // Columns in chunks that stay in L1 while every row group of the tile uses them;
+                    // partial sums wait in a small (TileRows, 32) buffer between chunks.
+                    float* xBlock = XT + (long)tb * cols;
+                    for (int k0 = 0; k0 < cols; k0 += ColumnChunk)
+                    {
+                        int kc = Math.Min(ColumnChunk, cols - k0);
+                        for (int kr = 0; kr < count; kr += KernelRows)
+                            Kernel6x32(tile + (long)kr * stride + k0, stride, kc, xBlock + (long)k0 * TokenBlock, partial + kr * TokenBlock, k0 > 0);
+                    }
+                    int validTokens = Math.Min(TokenBlock, Tokens - tb);
+                    for (int token = 0; token < validTokens; token++)
+                        for (int r = 0; r < count; r++)
+                            Y[(long)(tb + token) * rows + r0 + r] = partial[r * TokenBlock + token];
+                }
             }
         }
     }
@@ -116,23 +140,29 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
-    /// Rows r0..r0+6 of the tile (each <paramref name="cols"/> long) times the token block tb..tb+32 of xᵀ
-    /// (<paramref name="xt"/>: (cols, 32)), written to
-    /// y[t, r] for the <paramref name="validRows"/> × <paramref name="validTokens"/> results that exist.
+    /// c (6, 32) (+)= w (6 rows, <paramref name="stride"/> apart, <paramref name="cols"/> used) · xᵀ block
+    /// (cols, 32): per column, 2 loads of xᵀ, 6 broadcast weights, 12 FMAs into registers.
     /// </summary>
-    [SkipLocalsInit]
-    static void Kernel6x32(float* w, int cols, float* xt, float* y, int yStride, int r0, int validRows, int tb, int validTokens)
+    static void Kernel6x32(float* w, int stride, int cols, float* xt, float* c, bool accumulate)
     {
-        var c00 = Vector512<float>.Zero; var c01 = Vector512<float>.Zero;
-        var c10 = Vector512<float>.Zero; var c11 = Vector512<float>.Zero;
-        var c20 = Vector512<float>.Zero; var c21 = Vector512<float>.Zero;
-        var c30 = Vector512<float>.Zero; var c31 = Vector512<float>.Zero;
-        var c40 = Vector512<float>.Zero; var c41 = Vector512<float>.Zero;
-        var c50 = Vector512<float>.Zero; var c51 = Vector512<float>.Zero;
-        float* w0 = w, w1 = w + cols, w2 = w + 2 * cols, w3 = w + 3 * cols, w4 = w + 4 * cols, w5 = w + 5 * cols;
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c); c01 = Vector512.Load(c + 16);
+            c10 = Vector512.Load(c + 32); c11 = Vector512.Load(c + 48);
+            c20 = Vector512.Load(c + 64); c21 = Vector512.Load(c + 80);
+            c30 = Vector512.Load(c + 96); c31 = Vector512.Load(c + 112);
+            c40 = Vector512.Load(c + 128); c41 = Vector512.Load(c + 144);
+            c50 = Vector512.Load(c + 160); c51 = Vector512.Load(c + 176);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
+        }
+        float* w0 = w, w1 = w + stride, w2 = w + 2 * stride, w3 = w + 3 * stride, w4 = w + 4 * stride, w5 = w + 5 * stride;
         for (int k = 0; k < cols; k++)
         {
-            float* xk = xt + (long)k * TokenBlock;
+            float* xk = xt + k * TokenBlock;
             var x0 = Vector512.Load(xk);
             var x1 = Vector512.Load(xk + 16);
             var a = Vector512.Create(w0[k]); c00 = Avx512F.FusedMultiplyAdd(a, x0, c00); c01 = Avx512F.FusedMultiplyAdd(a, x1, c01);
@@ -142,15 +172,11 @@ internal static unsafe class Gemm
             a = Vector512.Create(w4[k]); c40 = Avx512F.FusedMultiplyAdd(a, x0, c40); c41 = Avx512F.FusedMultiplyAdd(a, x1, c41);
             a = Vector512.Create(w5[k]); c50 = Avx512F.FusedMultiplyAdd(a, x0, c50); c51 = Avx512F.FusedMultiplyAdd(a, x1, c51);
         }
-        float* results = stackalloc float[KernelRows * TokenBlock]; // (6 rows, 32 tokens)
-        c00.Store(results); c01.Store(results + 16);
-        c10.Store(results + 32); c11.Store(results + 48);
-        c20.Store(results + 64); c21.Store(results + 80);
-        c30.Store(results + 96); c31.Store(results + 112);
-        c40.Store(results + 128); c41.Store(results + 144);
-        c50.Store(results + 160); c51.Store(results + 176);
-        for (int t = 0; t < validTokens; t++)
-            for (int r = 0; r < validRows; r++)
-                y[(long)(tb + t) * yStride + r0 + r] = results[r * TokenBlock + t];
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c + 32); c11.Store(c + 48);
+        c20.Store(c + 64); c21.Store(c + 80);
+        c30.Store(c + 96); c31.Store(c + 112);
+        c40.Store(c + 128); c41.Store(c + 144);
+        c50.Store(c + 160); c51.Store(c + 176);
     }
 }
