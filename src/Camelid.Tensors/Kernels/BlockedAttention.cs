@@ -6,14 +6,14 @@ namespace Camelid.Tensors.Kernels;
 
 /// <summary>
 /// Causal attention for up to <see cref="Rows"/> consecutive query rows of one head at once (prefill):
-/// S = q·Kᵀ·scale with the keys pre-transposed, a masked softmax per row, then O = P·V, both products
-/// register-blocked like <see cref="Gemm"/> so no per-position call or horizontal sum is made.
+/// S = q·Kᵀ·scale with the keys pre-transposed (<see cref="Microkernel"/>, as in <see cref="Gemm"/>), a masked
+/// softmax per row, then O = P·V (6 rows × 64 dims), so no per-position call or horizontal sum is made.
 /// Needs AVX-512F and a head size that is a multiple of 64; the per-position path serves the rest.
 /// </summary>
 public static unsafe class BlockedAttention
 {
-    public const int Rows = 6;
-    const int PositionBlock = 32;
+    public const int Rows = Microkernel.Rows;
+    const int PositionBlock = Microkernel.Columns;
 
     public static bool IsSupported(int headSize) => Avx512F.IsSupported && Vector512.IsHardwareAccelerated && headSize % 64 == 0;
 
@@ -47,7 +47,7 @@ public static unsafe class BlockedAttention
         int visible = firstVisible + rows - 1;
         int padded = PaddedPositions(visible);
         for (int p0 = 0; p0 < visible; p0 += PositionBlock)
-            Scores6x32(q, qStride, rows, keysT + p0, keysTStride, headSize, scores + p0, padded);
+            Microkernel.Multiply6x32(q, qStride, rows, headSize, keysT + p0, keysTStride, scores + p0, padded, accumulate: false);
         for (int i = 0; i < rows; i++)
         {
             var row = new Span<float>(scores + (long)i * padded, padded);
@@ -58,38 +58,6 @@ public static unsafe class BlockedAttention
         }
         for (int d0 = 0; d0 < headSize; d0 += 64)
             WeightedValues6x64(scores, padded, visible, values + d0, valueStride, output + d0, outputStride, rows);
-    }
-
-    /// <summary>scores[i, p0..p0+32) = q_i · keys[p0..p0+32) for 6 rows; rows past <paramref name="rows"/>
-    /// repeat the last real row (their scores are ignored) so no memory beyond the block is read.</summary>
-    static void Scores6x32(float* q, int qStride, int rows, float* keysT, int keysTStride, int headSize, float* scores, int scoreStride)
-    {
-        var c00 = Vector512<float>.Zero; var c01 = Vector512<float>.Zero;
-        var c10 = Vector512<float>.Zero; var c11 = Vector512<float>.Zero;
-        var c20 = Vector512<float>.Zero; var c21 = Vector512<float>.Zero;
-        var c30 = Vector512<float>.Zero; var c31 = Vector512<float>.Zero;
-        var c40 = Vector512<float>.Zero; var c41 = Vector512<float>.Zero;
-        var c50 = Vector512<float>.Zero; var c51 = Vector512<float>.Zero;
-        float* q0 = q, q1 = q + Math.Min(1, rows - 1) * qStride, q2 = q + Math.Min(2, rows - 1) * qStride;
-        float* q3 = q + Math.Min(3, rows - 1) * qStride, q4 = q + Math.Min(4, rows - 1) * qStride, q5 = q + Math.Min(5, rows - 1) * qStride;
-        for (int d = 0; d < headSize; d++)
-        {
-            float* k = keysT + (long)d * keysTStride;
-            var k0 = Vector512.Load(k);
-            var k1 = Vector512.Load(k + 16);
-            var a = Vector512.Create(q0[d]); c00 = Avx512F.FusedMultiplyAdd(a, k0, c00); c01 = Avx512F.FusedMultiplyAdd(a, k1, c01);
-            a = Vector512.Create(q1[d]); c10 = Avx512F.FusedMultiplyAdd(a, k0, c10); c11 = Avx512F.FusedMultiplyAdd(a, k1, c11);
-            a = Vector512.Create(q2[d]); c20 = Avx512F.FusedMultiplyAdd(a, k0, c20); c21 = Avx512F.FusedMultiplyAdd(a, k1, c21);
-            a = Vector512.Create(q3[d]); c30 = Avx512F.FusedMultiplyAdd(a, k0, c30); c31 = Avx512F.FusedMultiplyAdd(a, k1, c31);
-            a = Vector512.Create(q4[d]); c40 = Avx512F.FusedMultiplyAdd(a, k0, c40); c41 = Avx512F.FusedMultiplyAdd(a, k1, c41);
-            a = Vector512.Create(q5[d]); c50 = Avx512F.FusedMultiplyAdd(a, k0, c50); c51 = Avx512F.FusedMultiplyAdd(a, k1, c51);
-        }
-        c00.Store(scores); c01.Store(scores + 16);
-        c10.Store(scores + scoreStride); c11.Store(scores + scoreStride + 16);
-        c20.Store(scores + 2 * scoreStride); c21.Store(scores + 2 * scoreStride + 16);
-        c30.Store(scores + 3 * scoreStride); c31.Store(scores + 3 * scoreStride + 16);
-        c40.Store(scores + 4 * scoreStride); c41.Store(scores + 4 * scoreStride + 16);
-        c50.Store(scores + 5 * scoreStride); c51.Store(scores + 5 * scoreStride + 16);
     }
 
     /// <summary>output_i[0..64) = Σ_p weights[i, p] · values[p][0..64) for the valid rows.</summary>

@@ -14,7 +14,7 @@ namespace Camelid.Tensors.Kernels;
 /// <list type="number">
 /// <item>x is transposed once per call to xᵀ in blocks of <see cref="TokenBlock"/> tokens (zero padded);</item>
 /// <item>each thread takes tiles of <see cref="TileRows"/> weight rows, dequantizes them into its scratch
-/// (a tile stays in L2), and for each block of 32 tokens runs the 6-row × 32-token microkernel over all
+/// (a tile stays in L2), and for each block of 32 tokens runs the 6-row × 32-token <see cref="Microkernel"/> over all
 /// columns: per column, 2 loads of xᵀ, 6 broadcast weights, 12 FMAs into 12 accumulators in registers.</item>
 /// </list>
 /// Activations are not quantized here, so prefill is more exact than decode; results differ from
@@ -24,8 +24,8 @@ namespace Camelid.Tensors.Kernels;
 internal static unsafe class Gemm
 {
     public const int TileRows = 96;
-    const int KernelRows = 6;
-    const int TokenBlock = 32;
+    const int KernelRows = Microkernel.Rows;
+    const int TokenBlock = Microkernel.Columns;
     const int ColumnChunk = 128; // 128 columns × 32 tokens × 4 bytes = 16 KiB of xᵀ: stays in L1
 
     public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
@@ -104,7 +104,8 @@ internal static unsafe class Gemm
                     {
                         int kc = Math.Min(ColumnChunk, cols - k0);
                         for (int kr = 0; kr < count; kr += KernelRows)
-                            Kernel6x32(tile + (long)kr * stride + k0, stride, kc, xBlock + (long)k0 * TokenBlock, partial + kr * TokenBlock, k0 > 0);
+                            Microkernel.Multiply6x32(tile + (long)kr * stride + k0, stride, KernelRows, kc,
+                                xBlock + (long)k0 * TokenBlock, TokenBlock, partial + kr * TokenBlock, TokenBlock, accumulate: k0 > 0);
                     }
                     int validTokens = Math.Min(TokenBlock, Tokens - tb);
                     for (int token = 0; token < validTokens; token++)
@@ -137,46 +138,5 @@ internal static unsafe class Gemm
                     Dequantizer.DequantizeRow(w.Type, new ReadOnlySpan<byte>(row, (int)w.RowBytes), dst);
                 break;
         }
-    }
-
-    /// <summary>
-    /// c (6, 32) (+)= w (6 rows, <paramref name="stride"/> apart, <paramref name="cols"/> used) · xᵀ block
-    /// (cols, 32): per column, 2 loads of xᵀ, 6 broadcast weights, 12 FMAs into registers.
-    /// </summary>
-    static void Kernel6x32(float* w, int stride, int cols, float* xt, float* c, bool accumulate)
-    {
-        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-        if (accumulate)
-        {
-            c00 = Vector512.Load(c); c01 = Vector512.Load(c + 16);
-            c10 = Vector512.Load(c + 32); c11 = Vector512.Load(c + 48);
-            c20 = Vector512.Load(c + 64); c21 = Vector512.Load(c + 80);
-            c30 = Vector512.Load(c + 96); c31 = Vector512.Load(c + 112);
-            c40 = Vector512.Load(c + 128); c41 = Vector512.Load(c + 144);
-            c50 = Vector512.Load(c + 160); c51 = Vector512.Load(c + 176);
-        }
-        else
-        {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
-        }
-        float* w0 = w, w1 = w + stride, w2 = w + 2 * stride, w3 = w + 3 * stride, w4 = w + 4 * stride, w5 = w + 5 * stride;
-        for (int k = 0; k < cols; k++)
-        {
-            float* xk = xt + k * TokenBlock;
-            var x0 = Vector512.Load(xk);
-            var x1 = Vector512.Load(xk + 16);
-            var a = Vector512.Create(w0[k]); c00 = Avx512F.FusedMultiplyAdd(a, x0, c00); c01 = Avx512F.FusedMultiplyAdd(a, x1, c01);
-            a = Vector512.Create(w1[k]); c10 = Avx512F.FusedMultiplyAdd(a, x0, c10); c11 = Avx512F.FusedMultiplyAdd(a, x1, c11);
-            a = Vector512.Create(w2[k]); c20 = Avx512F.FusedMultiplyAdd(a, x0, c20); c21 = Avx512F.FusedMultiplyAdd(a, x1, c21);
-            a = Vector512.Create(w3[k]); c30 = Avx512F.FusedMultiplyAdd(a, x0, c30); c31 = Avx512F.FusedMultiplyAdd(a, x1, c31);
-            a = Vector512.Create(w4[k]); c40 = Avx512F.FusedMultiplyAdd(a, x0, c40); c41 = Avx512F.FusedMultiplyAdd(a, x1, c41);
-            a = Vector512.Create(w5[k]); c50 = Avx512F.FusedMultiplyAdd(a, x0, c50); c51 = Avx512F.FusedMultiplyAdd(a, x1, c51);
-        }
-        c00.Store(c); c01.Store(c + 16);
-        c10.Store(c + 32); c11.Store(c + 48);
-        c20.Store(c + 64); c21.Store(c + 80);
-        c30.Store(c + 96); c31.Store(c + 112);
-        c40.Store(c + 128); c41.Store(c + 144);
-        c50.Store(c + 160); c51.Store(c + 176);
     }
 }

@@ -1,0 +1,58 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Camelid.Tensors.Kernels;
+
+/// <summary>
+/// The register-blocked product shared by <see cref="Gemm"/> and <see cref="BlockedAttention"/>:
+/// c (6, 32) (+)= a (6, k) · b (k, 32). Per step of k: 2 loads of b, 6 broadcast values of a, 12 FMAs into
+/// 12 accumulators that stay in registers for the whole loop. Needs AVX-512F.
+/// </summary>
+internal static unsafe class Microkernel
+{
+    public const int Rows = 6;
+    public const int Columns = 32;
+
+    /// <param name="a">row i at a + i·aStride; rows at or past <paramref name="validRows"/> repeat the last
+    /// valid row (their results are computed but meaningless), so no memory past the rows is read</param>
+    /// <param name="b">row j (32 floats) at b + j·bStride</param>
+    /// <param name="c">row i (32 floats) at c + i·cStride; loaded first when <paramref name="accumulate"/></param>
+    public static void Multiply6x32(float* a, int aStride, int validRows, int k, float* b, int bStride, float* c, int cStride, bool accumulate)
+    {
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c); c01 = Vector512.Load(c + 16);
+            c10 = Vector512.Load(c + cStride); c11 = Vector512.Load(c + cStride + 16);
+            c20 = Vector512.Load(c + 2 * cStride); c21 = Vector512.Load(c + 2 * cStride + 16);
+            c30 = Vector512.Load(c + 3 * cStride); c31 = Vector512.Load(c + 3 * cStride + 16);
+            c40 = Vector512.Load(c + 4 * cStride); c41 = Vector512.Load(c + 4 * cStride + 16);
+            c50 = Vector512.Load(c + 5 * cStride); c51 = Vector512.Load(c + 5 * cStride + 16);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
+        }
+        int last = validRows - 1;
+        float* a0 = a, a1 = a + Math.Min(1, last) * aStride, a2 = a + Math.Min(2, last) * aStride;
+        float* a3 = a + Math.Min(3, last) * aStride, a4 = a + Math.Min(4, last) * aStride, a5 = a + Math.Min(5, last) * aStride;
+        for (int j = 0; j < k; j++)
+        {
+            float* bj = b + (long)j * bStride;
+            var b0 = Vector512.Load(bj);
+            var b1 = Vector512.Load(bj + 16);
+            var s = Vector512.Create(a0[j]); c00 = Avx512F.FusedMultiplyAdd(s, b0, c00); c01 = Avx512F.FusedMultiplyAdd(s, b1, c01);
+            s = Vector512.Create(a1[j]); c10 = Avx512F.FusedMultiplyAdd(s, b0, c10); c11 = Avx512F.FusedMultiplyAdd(s, b1, c11);
+            s = Vector512.Create(a2[j]); c20 = Avx512F.FusedMultiplyAdd(s, b0, c20); c21 = Avx512F.FusedMultiplyAdd(s, b1, c21);
+            s = Vector512.Create(a3[j]); c30 = Avx512F.FusedMultiplyAdd(s, b0, c30); c31 = Avx512F.FusedMultiplyAdd(s, b1, c31);
+            s = Vector512.Create(a4[j]); c40 = Avx512F.FusedMultiplyAdd(s, b0, c40); c41 = Avx512F.FusedMultiplyAdd(s, b1, c41);
+            s = Vector512.Create(a5[j]); c50 = Avx512F.FusedMultiplyAdd(s, b0, c50); c51 = Avx512F.FusedMultiplyAdd(s, b1, c51);
+        }
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c + cStride); c11.Store(c + cStride + 16);
+        c20.Store(c + 2 * cStride); c21.Store(c + 2 * cStride + 16);
+        c30.Store(c + 3 * cStride); c31.Store(c + 3 * cStride + 16);
+        c40.Store(c + 4 * cStride); c41.Store(c + 4 * cStride + 16);
+        c50.Store(c + 5 * cStride); c51.Store(c + 5 * cStride + 16);
+    }
+}
