@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Camelid.Cli;
 using Camelid.Cli.Commands;
+using Camelid.Cli.Commands.Data;
 
 var root = new RootCommand("Camelid: run, serve, fine-tune and evaluate LLaMA-family models in pure .NET");
 root.Options.Add(CommonOptions.Verbose);
@@ -11,6 +12,7 @@ root.Subcommands.Add(ChatCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
 
 // Commands handle Ctrl+C themselves (chat: first stops the answer, second exits).
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
