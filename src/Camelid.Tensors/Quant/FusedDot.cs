@@ -45,15 +45,12 @@ internal static unsafe class FusedDot
     /// </summary>
     static float DotQ4_0(byte* row, FusedActivations a, int n)
     {
-        // Two independent accumulators (even and odd steps), so the FMA latency never serialises the loop.
-        var acc0 = Vector512<float>.Zero;
-        var acc1 = Vector512<float>.Zero;
+        var acc = Vector512<float>.Zero;
         var nibbleMask = Vector512.Create((byte)0x0F);
         var ones = Vector512.Create((short)1);
         var gatherNibbles = Q4_0NibbleIndex;
         var gatherScales = Q4_0ScaleIndex;
-        int steps = n / 128;
-        for (int g = 0; g < steps; g++)
+        for (int g = 0; g < n / 128; g++)
         {
             byte* blocks = row + g * 4 * Q4_0Bytes;
             Prefetch(blocks, 2);
@@ -67,13 +64,9 @@ internal static unsafe class FusedDot
                       + Avx512BW.MultiplyAddAdjacent(high, Vector512.Load(q + 64));
             var lanes = Avx512BW.MultiplyAddAdjacent(pairs, ones) + Vector512.Load(a.LaneBias + g * 16);
             var scales = HalvesInHighWords(Avx512BW.PermuteVar32x16(lower.AsInt16(), gatherScales)) * Vector512.Load(a.LaneScales + g * 16);
-            var product = Avx512F.ConvertToVector512Single(lanes);
-            if ((g & 1) == 0)
-                acc0 = Avx512F.FusedMultiplyAdd(product, scales, acc0);
-            else
-                acc1 = Avx512F.FusedMultiplyAdd(product, scales, acc1);
+            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(lanes), scales, acc);
         }
-        return Vector512.Sum(acc0 + acc1);
+        return Vector512.Sum(acc);
     }
 
     /// <summary>

@@ -177,7 +177,7 @@ public class GeneratorTests
         });
         using var teacher = new OpenAiCompatibleTeacher(new TeacherOptions
         {
-            BaseUrl = server.Url, Model = "scripted", Concurrency = 3, RequestTimeout = TimeSpan.FromMilliseconds(500),
+            BaseUrl = server.Url, Model = "scripted", Concurrency = 3, RequestTimeout = TimeSpan.FromSeconds(3),
             RetryBaseDelay = TimeSpan.FromMilliseconds(5), RetryMaxDelay = TimeSpan.FromMilliseconds(20), RetryAfterLimit = TimeSpan.FromMilliseconds(20),
         });
         var summary = await new SelfInstructGenerator(Options(overHttp, GenerationMode.Alpaca, 40), Seeds, teacher).RunAsync();

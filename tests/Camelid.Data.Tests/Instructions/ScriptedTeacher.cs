@@ -25,7 +25,7 @@ public sealed record ScriptedTeacherOptions
     public int RetryAfterSeconds { get; init; } = 1;
 
     /// <summary>How long a "slow" answer takes (longer than the client's timeout).</summary>
-    public TimeSpan SlowDelay { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan SlowDelay { get; init; } = TimeSpan.FromSeconds(30); // cut short when the client gives up
 
     /// <summary>Every answer waits between these many milliseconds (from the request's hash).</summary>
     public int MinLatencyMs { get; init; }

@@ -14,7 +14,7 @@ public class TeacherClientTests
         BaseUrl = url,
         Model = "scripted",
         Endpoint = endpoint,
-        RequestTimeout = TimeSpan.FromMilliseconds(700),
+        RequestTimeout = TimeSpan.FromSeconds(3), // generous: a fresh server on a busy 2-core machine can be slow to answer
         MaxRetries = 3,
         RetryBaseDelay = TimeSpan.FromMilliseconds(5),
         RetryMaxDelay = TimeSpan.FromMilliseconds(20),
