@@ -25,10 +25,10 @@ public class Linear
         Weight = new WeightMatrix(tensor.Pointer, tensor.Type, checked((int)tensor.Shape[0]), checked((int)tensor.Shape[1]));
     }
 
-    /// <summary>x (tokens, InFeatures) → y (tokens, OutFeatures).</summary>
-    public virtual void Forward(ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool)
+    /// <summary>x (tokens, InFeatures) → y (tokens, OutFeatures); see <see cref="MatMul.Multiply"/> for <paramref name="independentTokens"/>.</summary>
+    public virtual void Forward(ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, bool independentTokens = false)
     {
         var w = Weight;
-        MatMul.Multiply(in w, x[..(tokens * InFeatures)], y[..(tokens * OutFeatures)], tokens, pool);
+        MatMul.Multiply(in w, x[..(tokens * InFeatures)], y[..(tokens * OutFeatures)], tokens, pool, independentTokens);
     }
 }

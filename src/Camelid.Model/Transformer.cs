@@ -23,12 +23,54 @@ public sealed class Transformer(LlamaConfig config, LlamaWeights weights, Comput
     /// </summary>
     public void Forward(ReadOnlySpan<int> tokens, KvCache cache, Span<float> logits, bool allLogits)
     {
+        int T = tokens.Length;
+        RunBlocks(tokens, new ReadOnlySpan<KvCache>(ref cache), new ReadOnlySpan<int>(ref T));
+        int first = allLogits ? 0 : T - 1;
+        Head(_buffers.X.AsSpan(first * config.Dim, (T - first) * config.Dim), T - first, logits, independentTokens: false);
+    }
+
+    /// <summary>
+    /// One decode step for a batch of unrelated sequences: token b continues the sequence in caches[b].
+    /// Writes logits (B, vocab). Each sequence's logits are bit-identical to a <see cref="Forward"/> of its token
+    /// alone, so a request's output never depends on what else is being served (continuous batching).
+    /// </summary>
+    public void ForwardDecode(ReadOnlySpan<int> tokens, ReadOnlySpan<KvCache> caches, Span<float> logits)
+    {
+        int B = tokens.Length;
+        if (caches.Length != B)
+            throw new ArgumentException($"{B} tokens but {caches.Length} caches; a decode step takes one token per sequence");
+        Span<int> ones = B <= 256 ? stackalloc int[B] : new int[B];
+        ones.Fill(1);
+        RunBlocks(tokens, caches, ones);
+        Head(_buffers.X.AsSpan(0, B * config.Dim), B, logits, independentTokens: true);
+    }
+
+    /// <summary>
+    /// The final-normed hidden state (T, dim) of every token, the model's sentence representation
+    /// (embeddings pool it). Appends to the cache like <see cref="Forward"/>.
+    /// </summary>
+    public void ForwardHidden(ReadOnlySpan<int> tokens, KvCache cache, Span<float> hidden)
+    {
+        int T = tokens.Length;
+        RunBlocks(tokens, new ReadOnlySpan<KvCache>(ref cache), new ReadOnlySpan<int>(ref T));
+        RmsNormRows(hidden, _buffers.X.AsSpan(0, T * config.Dim), weights.OutputNorm, T);
+    }
+
+    /// <summary>
+    /// The transformer blocks over a batch of sequences laid end to end: sequence i contributes
+    /// <paramref name="counts"/>[i] consecutive rows of <paramref name="tokens"/> and continues <paramref name="caches"/>[i].
+    /// Leaves the residual stream (T, dim) in the X buffer.
+    /// </summary>
+    void RunBlocks(ReadOnlySpan<int> tokens, ReadOnlySpan<KvCache> caches, ReadOnlySpan<int> counts)
+    {
         int T = tokens.Length, dim = config.Dim, kvDim = config.KvDim, hidden = config.HiddenDim;
-        int start = cache.Length;
         if (T == 0)
             throw new ArgumentException("at least one token is needed", nameof(tokens));
-        if (start + T > cache.Capacity)
-            throw new ContextOverflowException(start + T, cache.Capacity);
+        for (int i = 0; i < caches.Length; i++)
+            if (caches[i].Length + counts[i] > caches[i].Capacity)
+                throw new ContextOverflowException(caches[i].Length + counts[i], caches[i].Capacity);
+        // Rows of different sequences must not share the prefill GEMM, whose rounding differs from decode's.
+        bool independentTokens = caches.Length > 1;
 
         var b = _buffers.Reserve(T);
         Span<float> x = b.X.AsSpan(0, T * dim);          // (T, dim) residual stream
@@ -50,34 +92,44 @@ public sealed class Transformer(LlamaConfig config, LlamaWeights weights, Comput
 
             // Self-attention: x += Wo · attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))
             RmsNormRows(xn, x, layer.AttentionNorm, T);
-            layer.Wq.Forward(xn, q, T, pool);
-            layer.Wk.Forward(xn, k, T, pool);
-            layer.Wv.Forward(xn, v, T, pool);
-            for (int t = 0; t < T; t++)
+            layer.Wq.Forward(xn, q, T, pool, independentTokens);
+            layer.Wk.Forward(xn, k, T, pool, independentTokens);
+            layer.Wv.Forward(xn, v, T, pool, independentTokens);
+            for (int i = 0, row = 0; i < caches.Length; row += counts[i], i++)
             {
-                Ops.RopeInterleaved(q.Slice(t * dim, dim), config.Heads, config.HeadSize, start + t, _ropeInvFreq);
-                Ops.RopeInterleaved(k.Slice(t * kvDim, kvDim), config.KvHeads, config.HeadSize, start + t, _ropeInvFreq);
-                k.Slice(t * kvDim, kvDim).CopyTo(cache.KeyAt(l, start + t));
-                v.Slice(t * kvDim, kvDim).CopyTo(cache.ValueAt(l, start + t));
+                var cache = caches[i];
+                int start = cache.Length, n = counts[i];
+                for (int t = row; t < row + n; t++)
+                {
+                    int position = start + t - row;
+                    Ops.RopeInterleaved(q.Slice(t * dim, dim), config.Heads, config.HeadSize, position, _ropeInvFreq);
+                    Ops.RopeInterleaved(k.Slice(t * kvDim, kvDim), config.KvHeads, config.HeadSize, position, _ropeInvFreq);
+                    k.Slice(t * kvDim, kvDim).CopyTo(cache.KeyAt(l, position));
+                    v.Slice(t * kvDim, kvDim).CopyTo(cache.ValueAt(l, position));
+                }
+                Attention.Causal(att.Slice(row * dim, n * dim), q.Slice(row * dim, n * dim), cache, l, start, n, config, pool);
             }
-            Attention.Causal(att, q, cache, l, start, T, config, pool);
-            layer.Wo.Forward(att, delta, T, pool);
+            layer.Wo.Forward(att, delta, T, pool, independentTokens);
             Ops.Add(x, delta);
 
             // Feed-forward: x += W2 · (silu(W1·n(x)) ⊙ W3·n(x))
             RmsNormRows(xn, x, layer.FfnNorm, T);
-            layer.W1.Forward(xn, gate, T, pool);
-            layer.W3.Forward(xn, up, T, pool);
+            layer.W1.Forward(xn, gate, T, pool, independentTokens);
+            layer.W3.Forward(xn, up, T, pool, independentTokens);
             Ops.SwiGlu(gate, up);
-            layer.W2.Forward(gate, delta, T, pool);
+            layer.W2.Forward(gate, delta, T, pool, independentTokens);
             Ops.Add(x, delta);
         }
-        cache.Advance(T);
+        for (int i = 0; i < caches.Length; i++)
+            caches[i].Advance(counts[i]);
+    }
 
-        // Logits from the final norm; only the last row unless the caller wants every position.
-        int first = allLogits ? 0 : T - 1, rows = T - first;
-        RmsNormRows(xn, x.Slice(first * dim), weights.OutputNorm, rows);
-        weights.Output.Forward(xn, logits, rows, pool);
+    /// <summary>Logits (rows, vocab) of residual rows <paramref name="x"/>, through the final norm and the output head.</summary>
+    void Head(ReadOnlySpan<float> x, int rows, Span<float> logits, bool independentTokens)
+    {
+        var xn = _buffers.XNorm.AsSpan(0, rows * config.Dim);
+        RmsNormRows(xn, x, weights.OutputNorm, rows);
+        weights.Output.Forward(xn, logits, rows, pool, independentTokens);
     }
 
     void RmsNormRows(Span<float> output, ReadOnlySpan<float> input, float[] weight, int rows)

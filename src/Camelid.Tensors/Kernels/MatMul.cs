@@ -36,13 +36,18 @@ public static unsafe class MatMul
     /// Whether a product over <paramref name="tokens"/> tokens rounds the activations to int8 (the integer
     /// decode kernels) or keeps them in fp32 (the prefill GEMM, on CPUs with AVX-512).
     /// </summary>
-    public static bool QuantizesActivations(GgmlType weightType, int tokens) =>
-        GgmlTypes.IsQuantized(weightType) && !(tokens > FusedMaxTokens && Gemm.IsSupported);
+    public static bool QuantizesActivations(GgmlType weightType, int tokens, bool independentTokens = false) =>
+        GgmlTypes.IsQuantized(weightType) && !UsesGemm(tokens, independentTokens);
+
+    static bool UsesGemm(int tokens, bool independentTokens) => tokens > FusedMaxTokens && !independentTokens && Gemm.IsSupported;
 
     /// <summary>
     /// x holds at least tokens·cols values and y at least tokens·rows; only those prefixes are used.
+    /// With <paramref name="independentTokens"/>, every token's row is computed by the decode kernels exactly as
+    /// if it were alone (while each weight row is still read from memory once for all tokens): a batch of
+    /// unrelated sequences then gets bit-identical results whatever its size, which continuous batching needs.
     /// </summary>
-    public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool)
+    public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, bool independentTokens = false)
     {
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentOutOfRangeException.ThrowIfNegative(tokens);
@@ -63,7 +68,8 @@ public static unsafe class MatMul
         fixed (float* xp = x)
         fixed (float* yp = y)
         {
-            if (tokens > FusedMaxTokens && Gemm.IsSupported)
+            bool decodeKernels = tokens <= FusedMaxTokens || independentTokens;
+            if (UsesGemm(tokens, independentTokens))
             {
                 Gemm.Multiply(in w, xp, yp, tokens, pool);
             }
@@ -72,7 +78,7 @@ public static unsafe class MatMul
                 var body = new DenseBody { W = w, X = xp, Y = yp, Tokens = tokens, TileRows = tileRows };
                 pool.For(tiles, ref body);
             }
-            else if (w.Type is GgmlType.F16 or GgmlType.BF16 && tokens <= FusedMaxTokens)
+            else if (w.Type is GgmlType.F16 or GgmlType.BF16 && decodeKernels)
             {
                 var body = new HalfDecodeBody { W = w, X = xp, Y = yp, Tokens = tokens };
                 pool.For(w.Rows, ref body);
@@ -82,7 +88,7 @@ public static unsafe class MatMul
                 var body = new HalfBody { W = w, X = xp, Y = yp, Tokens = tokens, TileRows = tileRows };
                 pool.For(tiles, ref body);
             }
-            else if (tokens <= FusedMaxTokens && FusedDot.IsSupported(w.Type, w.Cols))
+            else if (decodeKernels && FusedDot.IsSupported(w.Type, w.Cols))
             {
                 var act = t_activations ??= new QuantizedActivations();
                 act.Quantize(w.Type, x, tokens, w.Cols);
