@@ -88,7 +88,7 @@ public sealed class ChatSession
         int dropped = 0;
         while (true)
         {
-            var tokens = Tokenize(Render());
+            var tokens = Template.Encode(_tokenizer, Messages());
             if (tokens.Length <= budget)
             {
                 if (dropped > 0)
@@ -102,27 +102,12 @@ public sealed class ChatSession
         }
     }
 
-    /// <summary>
-    /// The rendered conversation as tokens. Control-token text placed by the template (e.g. "</s>",
-    /// "<|eot_id|>") becomes its token id; the same text typed by the user stays plain text. Each plain
-    /// segment is encoded on its own, which is how llama.cpp treats text after a special token.
-    /// </summary>
-    int[] Tokenize(IReadOnlyList<PromptSegment> segments)
-    {
-        var ids = new List<int>();
-        if (!Template.RendersBos && _tokenizer.AddBosByDefault)
-            ids.Add(_tokenizer.BosId);
-        foreach (var segment in segments)
-            ids.AddRange(_tokenizer.Encode(segment.Text, addBos: false, parseSpecial: segment.IsSpecial));
-        return ids.ToArray();
-    }
-
-    IReadOnlyList<PromptSegment> Render()
+    List<ChatMessage> Messages()
     {
         var messages = new List<ChatMessage>(_turns.Count + 1);
         if (SystemPrompt != null)
             messages.Add(new ChatMessage(ChatRole.System, SystemPrompt));
         messages.AddRange(_turns);
-        return Template.RenderSegments(messages);
+        return messages;
     }
 }

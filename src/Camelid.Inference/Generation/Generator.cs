@@ -16,6 +16,8 @@ public sealed record GenerationRequest
     public int MaxTokens { get; init; } = 256;
     public SamplingOptions Sampling { get; init; } = new();
     public IReadOnlyList<string> StopStrings { get; init; } = [];
+    /// <summary>When set, every generated token carries its log-probability and this many most likely alternatives.</summary>
+    public int? TopLogprobs { get; init; }
 }
 
 /// <summary>Timings and counts of one generation, like llama.cpp's end-of-run statistics.</summary>
@@ -29,7 +31,7 @@ public sealed record GenerationSummary(
 }
 
 /// <summary>One step of a stream: new text (possibly empty while a character or stop string is incomplete), the token, and at the end a summary.</summary>
-public sealed record GenerationUpdate(string Text, int? TokenId, GenerationSummary? Summary = null);
+public sealed record GenerationUpdate(string Text, int? TokenId, GenerationSummary? Summary = null, TokenLogprob? Logprob = null);
 
 /// <summary>
 /// Prefill then decode, one token at a time, streaming decoded text. The KV cache may carry a previous
@@ -47,21 +49,9 @@ public sealed class Generator(LlamaModel model)
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(GenerationRequest request, KvCache cache,
         [EnumeratorCancellation] CancellationToken cancellation = default)
     {
-        var tokenizer = model.RequireTokenizer();
         var prompt = request.PromptTokens;
-        if (prompt.Count == 0)
-            throw new ArgumentException("the prompt must contain at least one token (BOS for an empty prompt)");
-        if (prompt.Count >= cache.Capacity)
-            throw new ContextOverflowException(prompt.Count + 1, cache.Capacity);
-        if (request.MaxTokens < 0)
-            throw new ArgumentException("max tokens must be >= 0");
-        var sampler = new Sampler(request.Sampling);
-        var stops = new StopStrings(request.StopStrings);
-        // Right after BOS the first piece's dummy-prefix space is dropped (as sentencepiece decodes a text);
-        // after other text it is a real space between the prompt and the continuation.
-        var decoder = new StreamingDecoder(tokenizer, skipSpecial: true, atStartOfText: prompt[^1] == tokenizer.BosId);
-        var vocab = model.Config.VocabSize;
-        var logits = new float[vocab];
+        var continuation = new Continuation(model.RequireTokenizer(), request, cache.Capacity);
+        var logits = new float[model.Config.VocabSize];
 
         // Reuse what the cache already holds for this prompt; always recompute at least the last token for its logits.
         if (_cachedTokens.Count != cache.Length)
@@ -86,30 +76,20 @@ public sealed class Generator(LlamaModel model)
         var promptTime = clock.Elapsed;
         clock.Restart();
 
-        var history = new List<int>(promptArray);
         var single = new int[1];
-        int generated = 0;
-        FinishReason reason = FinishReason.Length;
-        while (generated < request.MaxTokens)
+        while (continuation.Finished == null)
         {
-            if (cancellation.IsCancellationRequested) { reason = FinishReason.Cancelled; break; }
-            int next = sampler.Sample(logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
-            if (tokenizer.IsEndOfGeneration(next)) { reason = FinishReason.EndOfText; break; }
-            generated++;
-            history.Add(next);
-            string text = stops.Push(decoder.Push(next));
-            yield return new GenerationUpdate(text, next);
-            if (stops.Stopped) { reason = FinishReason.Stop; break; }
-            if (generated == request.MaxTokens) break;
-            if (cache.Length >= cache.Capacity) { reason = FinishReason.Length; break; }
-            single[0] = next;
+            if (cancellation.IsCancellationRequested) { continuation.Cancel(); break; }
+            if (continuation.Advance(logits, cache.Length) is { } update)
+                yield return update;
+            if (continuation.Finished != null)
+                break;
+            single[0] = continuation.NextInput;
             await Task.Run(() => model.Transformer.Forward(single, cache, logits, allLogits: false), CancellationToken.None);
-            _cachedTokens.Add(next);
+            _cachedTokens.Add(single[0]);
         }
-        string rest = stops.Push(decoder.Flush()) + stops.Flush();
-        if (stops.Stopped)
-            reason = FinishReason.Stop;
-        yield return Final(reason, generated, promptTime, clock.Elapsed, rest);
+        string rest = continuation.Flush();
+        yield return Final(continuation.Finished!.Value, continuation.Generated, promptTime, clock.Elapsed, rest);
 
         GenerationUpdate Final(FinishReason r, int n, TimeSpan p, TimeSpan g, string text = "") =>
             new(text, null, new GenerationSummary(r, prompt.Count, reused, n, p, g));

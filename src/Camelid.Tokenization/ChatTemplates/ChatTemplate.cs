@@ -53,6 +53,21 @@ public abstract class ChatTemplate
         return prompt.Build();
     }
 
+    /// <summary>
+    /// The prompt as token ids. Control-token text placed by the template (e.g. "&lt;/s&gt;", "&lt;|eot_id|&gt;")
+    /// becomes its token id; the same text typed by a user stays plain text. Each plain segment is encoded on
+    /// its own, which is how llama.cpp treats text after a special token.
+    /// </summary>
+    public int[] Encode(Tokenizer tokenizer, IReadOnlyList<ChatMessage> messages)
+    {
+        var ids = new List<int>();
+        if (!RendersBos && tokenizer.AddBosByDefault)
+            ids.Add(tokenizer.BosId);
+        foreach (var segment in RenderSegments(messages))
+            ids.AddRange(tokenizer.Encode(segment.Text, addBos: false, parseSpecial: segment.IsSpecial));
+        return ids.ToArray();
+    }
+
     private protected abstract void Write(ChatConversation conversation, PromptBuilder prompt);
 
     public override string ToString() => Name;
