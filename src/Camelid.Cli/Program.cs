@@ -9,6 +9,7 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -1,0 +1,74 @@
+using System.Threading.Channels;
+using Camelid.Inference.Batching;
+using Camelid.Inference.Generation;
+using Camelid.Model;
+using Camelid.Server.Hosting;
+using Camelid.Server.Monitoring;
+using Camelid.Server.OpenAi;
+
+namespace Camelid.Server.Endpoints;
+
+/// <summary>One update of one choice (an OpenAI response holds n choices, each its own sequence).</summary>
+readonly record struct ChoiceUpdate(int Index, GenerationUpdate Update);
+
+/// <summary>
+/// Submits the sequences of a request to the model's batcher and merges their updates into one stream.
+/// Submission happens before anything is written, so a full queue or an oversized prompt is still an
+/// ordinary error response (429, 400) rather than a broken stream.
+/// </summary>
+static class ChoiceRunner
+{
+    public static IAsyncEnumerable<ChoiceUpdate> Start(ServedModel model, IReadOnlyList<GenerationRequest> requests,
+        ServerMetrics metrics, CancellationToken aborted)
+    {
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        var streams = new List<IAsyncEnumerable<GenerationUpdate>>();
+        try
+        {
+            foreach (var r in requests)
+                streams.Add(model.Batcher.Submit(r, cancel.Token));
+        }
+        catch (Exception e)
+        {
+            cancel.Cancel(); // the choices already queued give their places back
+            cancel.Dispose();
+            throw e switch
+            {
+                QueueFullException q => new ApiException(429, q.Message, "server_busy", type: "rate_limit_error") { RetryAfterSeconds = 1 },
+                ContextOverflowException c => ContextTooLong(c.Needed, model.ContextLength, "messages"),
+                _ => e,
+            };
+        }
+
+        var merged = Channel.CreateUnbounded<ChoiceUpdate>(new UnboundedChannelOptions { SingleReader = true });
+        var started = DateTime.UtcNow;
+        int firstTokenSeen = 0;
+        var pumps = streams.Select((stream, index) => Task.Run(async () =>
+        {
+            await foreach (var update in stream)
+            {
+                if (update.TokenId != null && Interlocked.Exchange(ref firstTokenSeen, 1) == 0)
+                    metrics.ObserveTimeToFirstToken(DateTime.UtcNow - started);
+                if (update.Summary is { } s && s.FinishReason != FinishReason.Cancelled)
+                {
+                    metrics.CountTokens(model.Alias, index == 0 ? s.PromptTokens : 0, s.GeneratedTokens);
+                    if (s.GenerationTokensPerSecond > 0)
+                        metrics.ObserveTokensPerSecond(s.GenerationTokensPerSecond);
+                }
+                await merged.Writer.WriteAsync(new ChoiceUpdate(index, update));
+            }
+        })).ToArray();
+        _ = Task.WhenAll(pumps).ContinueWith(t =>
+        {
+            merged.Writer.TryComplete(t.Exception?.InnerException);
+            cancel.Dispose();
+        }, TaskScheduler.Default);
+        return merged.Reader.ReadAllAsync(CancellationToken.None);
+    }
+
+    public static ApiException ContextTooLong(int needed, int context, string param) => new(400,
+        $"This model's context is {context} tokens, but the request needs {needed} (prompt plus the tokens to generate). " +
+        $"Shorten the {param} or lower max_tokens.", "context_length_exceeded", param);
+
+    public static string FinishReasonText(FinishReason reason) => reason == FinishReason.Length ? "length" : "stop";
+}
