@@ -165,7 +165,9 @@ public static class CamelidServer
             }
             return;
         }
+        var requestId = context.Response.Headers["x-request-id"];
         context.Response.Clear();
+        context.Response.Headers["x-request-id"] = requestId;
         context.Response.StatusCode = e.Status;
         if (e.RetryAfterSeconds is int seconds)
             context.Response.Headers.RetryAfter = seconds.ToString();
