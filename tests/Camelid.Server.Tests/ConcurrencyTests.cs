@@ -43,6 +43,8 @@ public class OverloadTests(OverloadTests.SingleSequenceServer server) : IClassFi
 {
     public sealed class SingleSequenceServer : ServerFixture
     {
+        // 15M parameters: slow enough (about 100 tokens/s here) that an answer is still running when the next request comes.
+        protected override string TinyShape => "stories15m";
         protected override ServeOptions Options(IReadOnlyList<ModelSpec> models) => base.Options(models) with { Parallel = 1, MaxQueue = 0 };
     }
 

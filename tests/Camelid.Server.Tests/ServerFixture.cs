@@ -24,6 +24,9 @@ public class ServerFixture : IAsyncLifetime
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromMinutes(2) };
     public string TinyPath => Path.Combine(_dir, "tiny.gguf");
 
+    /// <summary>The shape of the random-weight "tiny" model.</summary>
+    protected virtual string TinyShape => "stories260k";
+
     protected virtual ServeOptions Options(IReadOnlyList<ModelSpec> models) => new()
     {
         Models = models, Port = 0, Parallel = 8, ContextLength = 256, MaxQueue = 256,
@@ -31,7 +34,7 @@ public class ServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        ModelSynthesizer.Synthesize(ModelShapes.Named["stories260k"], LlamaFileType.AllF32, seed: 5, TinyPath);
+        ModelSynthesizer.Synthesize(ModelShapes.Named[TinyShape], LlamaFileType.AllF32, seed: 5, TinyPath);
         var models = new List<ModelSpec> { new(TinyPath, "tiny") };
         if (HasStories)
             models.Add(new ModelSpec(StoriesPath, "stories"));

@@ -79,19 +79,22 @@ public static class CamelidServer
         app.MapGet("/metrics", UtilityEndpoints.Metrics);
         app.MapPost("/tokenize", UtilityEndpoints.Tokenize);
         app.MapPost("/detokenize", UtilityEndpoints.Detokenize);
-        app.MapGet("/", () => WebUi("index.html"));
-        app.MapGet("/{file}", (string file) => WebUi(file));
+        app.MapGet("/", (HttpContext context) => WebUi(context, "index.html"));
+        app.MapGet("/{file}", (HttpContext context, string file) => WebUi(context, file));
         app.MapFallback((HttpContext context) =>
             throw new ApiException(404, $"no such endpoint: {context.Request.Method} {context.Request.Path}", "not_found"));
     }
 
     static readonly Assembly Self = typeof(CamelidServer).Assembly;
 
-    static IResult WebUi(string file)
+    static IResult WebUi(HttpContext context, string file)
     {
         var stream = Self.GetManifestResourceStream("wwwroot/" + file);
         if (stream == null)
-            return Results.NotFound();
+            throw new ApiException(404, $"no such file: /{file}", "not_found");
+        // The page renders model output: scripts and styles only from this server, nothing framed or embedded.
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
         string type = Path.GetExtension(file) switch
         {
             ".html" => "text/html; charset=utf-8",
