@@ -28,7 +28,11 @@ public sealed partial class CamelidServer : IAsyncDisposable
     public string Output { get { lock (output) return output.ToString(); } }
 
     /// <summary>Starts `camelid serve --model MODEL --port 0 EXTRA...` and waits for its "listening on" line.</summary>
-    public static async Task<CamelidServer> StartAsync(string modelPath, params string[] extraArguments)
+    public static Task<CamelidServer> StartAsync(string modelPath, params string[] extraArguments) =>
+        StartAsync(modelPath, new Dictionary<string, string>(), extraArguments);
+
+    /// <summary>As above, with extra environment variables for the child (e.g. CAMELID_API_KEY).</summary>
+    public static async Task<CamelidServer> StartAsync(string modelPath, IReadOnlyDictionary<string, string> environment, params string[] extraArguments)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -40,6 +44,8 @@ public sealed partial class CamelidServer : IAsyncDisposable
         };
         // A key in the environment would make every server a keyed one; the tests choose with --api-key.
         start.Environment.Remove("CAMELID_API_KEY");
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
         foreach (var argument in (string[])[CamelidDll, "serve", "--model", modelPath, "--port", "0", .. extraArguments])
             start.ArgumentList.Add(argument);
 
@@ -97,6 +103,15 @@ public sealed partial class CamelidServer : IAsyncDisposable
             // Already gone.
         }
         process.Dispose();
+    }
+
+    /// <summary>Sends SIGTERM, as a service manager stopping the server would, and returns the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]))
+            await kill.WaitForExitAsync();
+        await process.WaitForExitAsync().WaitAsync(timeout);
+        return process.ExitCode;
     }
 
     public ValueTask DisposeAsync()
