@@ -66,4 +66,56 @@ public unsafe class FusedDotTests(ITestOutputHelper output)
             output.WriteLine($"{type} cols={cols} adversarial={adversarial} fused kernel: {(FusedDot.IsSupported(type, cols) ? "yes" : "no (fallback)")}, worst error / Σ|w·x| = {worst:E2}");
         }
     }
+
+    public static TheoryData<GgmlType, int, bool> Avx2Cases()
+    {
+        var data = new TheoryData<GgmlType, int, bool>();
+        foreach (var row in Cases())
+            if ((GgmlType)row[0] != GgmlType.Q4_1)
+                data.Add((GgmlType)row[0], (int)row[1], (bool)row[2]);
+        return data;
+    }
+
+    /// <summary>The AVX2 kernels directly, so they are checked on AVX-512 machines (where MatMul picks the 512-bit ones) too.</summary>
+    [Theory]
+    [MemberData(nameof(Avx2Cases))]
+    public void Avx2Kernels_MatchTheUnpackingIntegerPath(GgmlType type, int cols, bool adversarial)
+    {
+        if (!FusedDot.IsSupportedAvx2(type, cols))
+        {
+            output.WriteLine("this CPU has no AVX2 + FMA: nothing to check");
+            return;
+        }
+        const int rows = 5;
+        var rng = new Random(cols * 17 + (int)type);
+        var wf = TestData.Gaussian(rng, rows * cols, 0.05f);
+        var x = TestData.Gaussian(rng, cols);
+        if (adversarial)
+            for (int i = 0; i < cols; i++)
+            {
+                float sign = rng.Next(2) == 0 ? -1 : 1;
+                for (int r = 0; r < rows; r++) wf[r * cols + i] = sign * (r + 1) * 0.01f;
+                x[i] = sign * 3f;
+            }
+        long rowBytes = GgmlTypes.RowBytes(type, cols);
+        var data = GC.AllocateArray<byte>((int)(rowBytes * rows), pinned: true);
+        for (int r = 0; r < rows; r++)
+            Quantizer.QuantizeRow(type, wf.AsSpan(r * cols, cols), data.AsSpan((int)(r * rowBytes), (int)rowBytes));
+        var act = new QuantizedActivations();
+        act.Quantize(type, x, 1, cols);
+        var fused = new FusedActivations();
+        fused.Prepare(type, act, 0, avx2: true);
+        var deq = new float[cols];
+        fixed (byte* p = data)
+            for (int r = 0; r < rows; r++)
+            {
+                var w = new WeightMatrix(p, type, rows, cols);
+                float expected = QuantDot.Dot(type, w.Row(r), x);
+                float actual = FusedDot.DotAvx2(type, p + r * rowBytes, fused, cols);
+                Dequantizer.DequantizeRow(type, w.Row(r), deq);
+                double scale = 0;
+                for (int c = 0; c < cols; c++) scale += Math.Abs((double)deq[c] * x[c]);
+                Assert.True(Math.Abs(actual - expected) <= 2e-5 * scale + 1e-6, $"{type} cols={cols} row {r}: AVX2 {actual}, unpacking path {expected}");
+            }
+    }
 }

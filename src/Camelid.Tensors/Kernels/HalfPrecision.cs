@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -8,6 +9,22 @@ namespace Camelid.Tensors.Kernels;
 /// <c>ggml_compute_fp32_to_bf16</c>: round to nearest even, NaN kept and made quiet).</summary>
 public static class HalfPrecision
 {
+    /// <summary>
+    /// fp32 value of every fp16 bit pattern (256 KiB, pinned): one load per conversion, for kernels that turn a
+    /// block scale into fp32 per 32 weights on CPUs without AVX-512 (ggml's ggml_table_f32_f16 likewise).
+    /// </summary>
+    public static unsafe float* SingleOfHalfBits => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(s_table));
+
+    static readonly float[] s_table = BuildTable(); // on the pinned heap, so the pointer above stays valid
+
+    static float[] BuildTable()
+    {
+        var table = GC.AllocateUninitializedArray<float>(1 << 16, pinned: true);
+        for (int h = 0; h < table.Length; h++)
+            table[h] = HalfBitsToSingle((ushort)h);
+        return table;
+    }
+
     /// <summary>fp16 bits to fp32, exact for every input (subnormals, ±inf, NaN), without branches on the
     /// common path (M. Dukhan's FP16 library, <c>fp16_ieee_to_fp32_value</c>): normal numbers are rebased by
     /// an exponent offset and a multiply; subnormals come out of a magic-number subtraction.</summary>

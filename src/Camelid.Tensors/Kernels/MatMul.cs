@@ -97,7 +97,7 @@ public static unsafe class MatMul
                     Array.Resize(ref t_fused, tokens);
                 fused = t_fused!;
                 for (int t = 0; t < tokens; t++)
-                    (fused[t] ??= new FusedActivations()).Prepare(w.Type, act, t);
+                    (fused[t] ??= new FusedActivations()).Prepare(w.Type, act, t, FusedDot.UsesAvx2);
                 var body = new FusedBody { W = w, Y = yp, Tokens = tokens, Activations = fused };
                 pool.For(w.Rows, ref body);
             }

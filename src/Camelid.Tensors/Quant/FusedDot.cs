@@ -13,23 +13,24 @@ namespace Camelid.Tensors.Quant;
 /// Integer products use vpmaddubsw (unsigned weight level × signed activation, pairs summed to int16) and
 /// vpmaddwd (pairs of int16 summed to int32, multiplied by 1 or by the sub-block scale); every bound below
 /// keeps the int16 sums clear of saturation: Q4 levels ≤ 15, Q6 levels ≤ 63, |activation| ≤ 127.
-/// Needs AVX-512 BW and VBMI; <see cref="IsSupported"/> says when a type and row length can use it, and
+/// The kernels here need AVX-512 BW and VBMI; on AVX2-only CPUs the 256-bit twins in FusedDotAvx2.cs run instead.
+/// <see cref="IsSupported"/> says when a type and row length can use either, and
 /// <see cref="MatMul"/> otherwise takes the portable unpacking path. Tested against that path and the
 /// scalar reference.
 /// </summary>
-internal static unsafe class FusedDot
+internal static unsafe partial class FusedDot
 {
     static bool Available => Avx512BW.IsSupported && Avx512Vbmi.IsSupported;
 
-    public static bool IsSupported(GgmlType type, int cols) => Available && type switch
+    public static bool IsSupported(GgmlType type, int cols) => Available ? type switch
     {
         GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q8_0 => cols % 128 == 0,
         GgmlType.Q4_K or GgmlType.Q6_K => cols % 256 == 0,
         _ => false,
-    };
+    } : IsSupportedAvx2(type, cols);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Dot(GgmlType type, byte* row, FusedActivations a, int n) => type switch
+    public static float Dot(GgmlType type, byte* row, FusedActivations a, int n) => !Available ? DotAvx2(type, row, a, n) : type switch
     {
         GgmlType.Q4_0 => DotQ4_0(row, a, n),
         GgmlType.Q4_1 => DotQ4_1(row, a, n),
