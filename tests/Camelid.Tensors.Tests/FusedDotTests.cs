@@ -117,5 +117,24 @@ public unsafe class FusedDotTests(ITestOutputHelper output)
                 for (int c = 0; c < cols; c++) scale += Math.Abs((double)deq[c] * x[c]);
                 Assert.True(Math.Abs(actual - expected) <= 2e-5 * scale + 1e-6, $"{type} cols={cols} row {r}: AVX2 {actual}, unpacking path {expected}");
             }
+
+        // A batch of tokens gives each exactly what it gets alone (continuous batching relies on it).
+        var others = Enumerable.Range(0, FusedDot.Avx2Batch).Select(t =>
+        {
+            var xt = TestData.Gaussian(new Random(t + 100), cols);
+            var qa = new QuantizedActivations();
+            qa.Quantize(type, xt, 1, cols);
+            var fa = new FusedActivations();
+            fa.Prepare(type, qa, 0, avx2: true);
+            return (Quantized: qa, Fused: fa);
+        }).ToArray();
+        var batch = new float[FusedDot.Avx2Batch];
+        fixed (byte* p = data)
+        fixed (float* y = batch)
+        {
+            FusedDot.DotAvx2Batch(type, p, others.Select(o => o.Fused).ToArray(), cols, y, 1);
+            for (int t = 0; t < batch.Length; t++)
+                Assert.Equal(FusedDot.DotAvx2(type, p, others[t].Fused, cols), batch[t]);
+        }
     }
 }

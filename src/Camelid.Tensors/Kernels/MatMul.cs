@@ -201,11 +201,21 @@ public static unsafe class MatMul
         public void Execute(int start, int end)
         {
             int rows = W.Rows, cols = W.Cols;
+            bool batched = FusedDot.UsesAvx2 && Tokens > 1;
             for (int r = start; r < end; r++)
             {
                 byte* row = W.Data + r * W.RowBytes;
-                for (int t = 0; t < Tokens; t++)
-                    Y[(long)t * rows + r] = FusedDot.Dot(W.Type, row, Activations[t], cols);
+                if (batched)
+                {
+                    // A row is unpacked once per group of tokens (the 512-bit kernels are memory-bound anyway).
+                    for (int t = 0; t < Tokens; t += FusedDot.Avx2Batch)
+                        FusedDot.DotAvx2Batch(W.Type, row, Activations.AsSpan(t, Math.Min(FusedDot.Avx2Batch, Tokens - t)), cols, Y + (long)t * rows + r, rows);
+                }
+                else
+                {
+                    for (int t = 0; t < Tokens; t++)
+                        Y[(long)t * rows + r] = FusedDot.Dot(W.Type, row, Activations[t], cols);
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ namespace Camelid.Tensors.Quant;
 /// <item>Q8_0, Q6_K: natural order.</item>
 /// <item>Q4_0, Q4_1: per 4 blocks (128 values), the first halves of the 4 blocks then their second halves, because
 /// a byte holds weight i in its low nibble and weight i+16 in its high nibble. The AVX2 kernel takes one block
-/// per step and reads natural order, with each block's −8·Σa offset precomputed.</item>
+/// per register and reads natural order, with each 4-value lane's −8·Σa offset precomputed.</item>
 /// <item>Q4_K: per 256 values, sub-blocks (of 32) in the order 0 2 1 3 4 6 5 7, for the same reason.</item>
 /// </list>
 /// </summary>
@@ -20,15 +20,13 @@ internal sealed unsafe class FusedActivations
     float[]? _laneSums;
     float[]? _blockScales;
     short[]? _blockSums;
-    float[]? _blockOffsets;
 
     public sbyte* Quants { get; private set; }      // (n) levels in the kernel's order
     public float* LaneScales { get; private set; }  // (n/4) Q4_0, Q8_0: scale of each int32 lane of the kernel
-    public int* LaneBias { get; private set; }      // (n/4) Q4_0: -8 × the lane's sum of levels (the weights' offset)
+    public int* LaneBias { get; private set; }      // (n/4) Q4_0: -8 × the lane's sum of levels (the weights' offset), in the kernel's lane order
     public float* LaneSums { get; private set; }    // (n/4) Q4_1: scale × the lane's sum of levels, for the weights' minimum
     public float* BlockScales { get; private set; } // (n/256) K-quants: scale of each 256-value block
     public short* BlockSums { get; private set; }   // (n/32) Q4_K, (n/16) Q6_K: sum of levels per weight sub-block
-    public float* BlockOffsets { get; private set; } // (n/32) Q4_0 on AVX2: scale × −8 × the block's sum of levels
 
     /// <param name="avx2">lay out for the AVX2 kernels (FusedDotAvx2) rather than the AVX-512 ones</param>
     public void Prepare(GgmlType type, QuantizedActivations act, int token, bool avx2)
@@ -43,7 +41,7 @@ internal sealed unsafe class FusedActivations
                 LaneScales = lanes;
                 break;
             case GgmlType.Q4_0 when avx2:
-                PrepareBlockOffsets(q, lanes, n);
+                PrepareNaturalLaneBias(q, lanes, n);
                 break;
             case GgmlType.Q4_0:
             case GgmlType.Q4_1:
@@ -60,19 +58,14 @@ internal sealed unsafe class FusedActivations
         }
     }
 
-    void PrepareBlockOffsets(sbyte* q, float* lanes, int n)
+    void PrepareNaturalLaneBias(sbyte* q, float* lanes, int n)
     {
-        var offsets = PinnedScratch.Ensure(ref _blockOffsets, n / 32);
-        for (int b = 0; b < n / 32; b++)
-        {
-            int sum = 0;
-            for (int i = 0; i < 32; i++)
-                sum += q[b * 32 + i];
-            offsets[b] = -8 * sum * lanes[b * 8];
-        }
+        var bias = PinnedScratch.Ensure(ref _laneBias, n / 4);
+        for (int k = 0; k < n / 4; k++)
+            bias[k] = -8 * (q[4 * k] + q[4 * k + 1] + q[4 * k + 2] + q[4 * k + 3]);
         Quants = q;
         LaneScales = lanes;
-        BlockOffsets = offsets;
+        LaneBias = bias;
     }
 
     void PrepareNibbleOrder(sbyte* q, float* blockLanes, int n, bool withSums)

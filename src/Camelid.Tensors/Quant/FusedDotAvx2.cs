@@ -28,111 +28,195 @@ internal static unsafe partial class FusedDot
         _ => false,
     };
 
-    public static float DotAvx2(GgmlType type, byte* row, FusedActivations a, int n) => type switch
+    /// <summary>Tokens per <see cref="DotAvx2Batch"/> call: one accumulator each, beside the shared unpacked
+    /// weights (Q4_0, Q8_0), fits the 16 ymm registers.</summary>
+    public const int Avx2Batch = 4;
+
+    /// <summary>One token (a decode step of one sequence); the same code as a batch of one.</summary>
+    public static float DotAvx2(GgmlType type, byte* row, FusedActivations a, int n)
     {
-        GgmlType.Q4_0 => DotQ4_0Avx2(row, a, n),
-        GgmlType.Q8_0 => DotQ8_0Avx2(row, a, n),
-        GgmlType.Q4_K => DotQ4_KAvx2(row, a, n),
-        GgmlType.Q6_K => DotQ6_KAvx2(row, a, n),
-        _ => throw new NotSupportedException($"{type} has no AVX2 fused kernel"),
-    };
+        float result;
+        DotAvx2Batch(type, row, new ReadOnlySpan<FusedActivations>(ref a), n, &result, 1);
+        return result;
+    }
 
     /// <summary>
-    /// One block (18 bytes, 32 weights) per step: its 16 bytes hold weights 0..15 in the low nibbles and 16..31
-    /// in the high ones, which is natural order once the two halves sit in the two 128-bit lanes. The levels
-    /// stay unsigned (0..15); the −8 offset is the precomputed per-block term of the activations.
+    /// y[t·yStride] = row · activations[t] for up to <see cref="Avx2Batch"/> tokens: each block is unpacked once
+    /// for all of them, and every token's arithmetic is exactly that of a call with it alone (same operations,
+    /// same order), so batching unrelated sequences does not change their results.
     /// </summary>
-    static float DotQ4_0Avx2(byte* row, FusedActivations a, int n)
+    public static void DotAvx2Batch(GgmlType type, byte* row, ReadOnlySpan<FusedActivations> activations, int n, float* y, long yStride)
     {
-        var acc0 = Vector256<float>.Zero;
-        var acc1 = Vector256<float>.Zero;
-        float offsets = 0;
+        switch (type, activations.Length)
+        {
+            case (GgmlType.Q4_0, 1): DotQ4_0Avx2<One>(row, activations, n, y, yStride); return;
+            case (GgmlType.Q4_0, 2): DotQ4_0Avx2<Two>(row, activations, n, y, yStride); return;
+            case (GgmlType.Q4_0, 3): DotQ4_0Avx2<Three>(row, activations, n, y, yStride); return;
+            case (GgmlType.Q4_0, 4): DotQ4_0Avx2<Four>(row, activations, n, y, yStride); return;
+            case (GgmlType.Q8_0, 1): DotQ8_0Avx2<One>(row, activations, n, y, yStride); return;
+            case (GgmlType.Q8_0, 2): DotQ8_0Avx2<Two>(row, activations, n, y, yStride); return;
+            case (GgmlType.Q8_0, 3): DotQ8_0Avx2<Three>(row, activations, n, y, yStride); return;
+            case (GgmlType.Q8_0, 4): DotQ8_0Avx2<Four>(row, activations, n, y, yStride); return;
+        }
+        if (activations.Length is 0 or > Avx2Batch)
+            throw new ArgumentOutOfRangeException(nameof(activations), $"1 to {Avx2Batch} tokens per call");
+        Span<Vector256<float>> acc = stackalloc Vector256<float>[Avx2Batch];
+        Span<float> scalars = stackalloc float[Avx2Batch];
+        acc.Clear();
+        scalars.Clear();
+        switch (type)
+        {
+            case GgmlType.Q4_K: DotQ4_KAvx2(row, activations, n, acc, scalars); break;
+            case GgmlType.Q6_K: DotQ6_KAvx2(row, activations, n, acc, scalars); break;
+            default: throw new NotSupportedException($"{type} has no AVX2 fused kernel");
+        }
+        for (int t = 0; t < activations.Length; t++)
+            y[t * yStride] = Vector256.Sum(acc[t]) + scalars[t];
+    }
+
+    /// <summary>How many tokens a specialised kernel handles: the JIT compiles one body per count, with every
+    /// accumulator in a register and the branches for absent tokens removed.</summary>
+    interface ITokenCount { static abstract int Count { get; } }
+    struct One : ITokenCount { public static int Count => 1; }
+    struct Two : ITokenCount { public static int Count => 2; }
+    struct Three : ITokenCount { public static int Count => 3; }
+    struct Four : ITokenCount { public static int Count => 4; }
+
+    /// <summary>
+    /// Two blocks (18 bytes, 32 weights each) per step: a block's 16 bytes hold weights 0..15 in the low nibbles
+    /// and 16..31 in the high ones, natural order once the halves sit in the two 128-bit lanes. Per token:
+    /// int32 lanes of 4 products, plus the lane's −8·Σa (<see cref="FusedActivations.LaneBias"/>), times the
+    /// activation scale, times the block's weight scale into the token's accumulator.
+    /// </summary>
+    static void DotQ4_0Avx2<T>(byte* row, ReadOnlySpan<FusedActivations> a, int n, float* y, long yStride) where T : struct, ITokenCount
+    {
         var nibbleMask = Vector128.Create((byte)0x0F);
         var ones = Vector256.Create((short)1);
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
+        var t0 = a[0];
+        var t1 = T.Count > 1 ? a[1] : t0;
+        var t2 = T.Count > 2 ? a[2] : t0;
+        var t3 = T.Count > 3 ? a[3] : t0;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        sbyte* q0 = t0.Quants; int* bias0 = t0.LaneBias; float* scale0 = t0.LaneScales;
+        sbyte* q1 = t1.Quants; int* bias1 = t1.LaneBias; float* scale1 = t1.LaneScales;
+        sbyte* q2 = t2.Quants; int* bias2 = t2.LaneBias; float* scale2 = t2.LaneScales;
+        sbyte* q3 = t3.Quants; int* bias3 = t3.LaneBias; float* scale3 = t3.LaneScales;
         for (int b = 0; b < n / 32; b += 2)
         {
             byte* block = row + b * Q4_0Bytes;
             if ((b & 3) == 0)
                 Prefetch(block, 2);
-            float d0 = halfToSingle[*(ushort*)block], d1 = halfToSingle[*(ushort*)(block + Q4_0Bytes)];
-            acc0 = Fma.MultiplyAdd(Q4_0Block(block, a.Quants + b * 32, nibbleMask, ones), Vector256.Create(d0 * a.LaneScales[b * 8]), acc0);
-            acc1 = Fma.MultiplyAdd(Q4_0Block(block + Q4_0Bytes, a.Quants + b * 32 + 32, nibbleMask, ones), Vector256.Create(d1 * a.LaneScales[b * 8 + 8]), acc1);
-            offsets += d0 * a.BlockOffsets[b] + d1 * a.BlockOffsets[b + 1];
+            var dEven = Vector256.Create(halfToSingle[*(ushort*)block]);
+            var dOdd = Vector256.Create(halfToSingle[*(ushort*)(block + Q4_0Bytes)]);
+            var even = Q4_0Levels(block, nibbleMask);
+            var odd = Q4_0Levels(block + Q4_0Bytes, nibbleMask);
+            int lane = b * 8; // activation lanes of 4 values before this block pair
+            acc0 = Fma.MultiplyAdd(Q4_0Lanes(odd, q0, bias0, scale0, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q4_0Lanes(even, q0, bias0, scale0, lane, ones), dEven, acc0));
+            if (T.Count > 1) acc1 = Fma.MultiplyAdd(Q4_0Lanes(odd, q1, bias1, scale1, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q4_0Lanes(even, q1, bias1, scale1, lane, ones), dEven, acc1));
+            if (T.Count > 2) acc2 = Fma.MultiplyAdd(Q4_0Lanes(odd, q2, bias2, scale2, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q4_0Lanes(even, q2, bias2, scale2, lane, ones), dEven, acc2));
+            if (T.Count > 3) acc3 = Fma.MultiplyAdd(Q4_0Lanes(odd, q3, bias3, scale3, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q4_0Lanes(even, q3, bias3, scale3, lane, ones), dEven, acc3));
         }
-        return Vector256.Sum(acc0 + acc1) + offsets;
+        y[0] = Vector256.Sum(acc0);
+        if (T.Count > 1) y[1 * yStride] = Vector256.Sum(acc1);
+        if (T.Count > 2) y[2 * yStride] = Vector256.Sum(acc2);
+        if (T.Count > 3) y[3 * yStride] = Vector256.Sum(acc3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Q4_0Block(byte* block, sbyte* q, Vector128<byte> nibbleMask, Vector256<short> ones)
+    static Vector256<byte> Q4_0Levels(byte* block, Vector128<byte> nibbleMask)
     {
         var packed = Vector128.Load(block + 2);
-        var levels = Vector256.Create(packed & nibbleMask, Vector128.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbleMask);
-        return Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(levels, Vector256.Load(q)), ones));
+        return Vector256.Create(packed & nibbleMask, Vector128.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbleMask);
     }
 
-    /// <summary>One block (34 bytes, 32 weights) per step; signed weights through |w| and a·sign(w).</summary>
-    static float DotQ8_0Avx2(byte* row, FusedActivations a, int n)
+    /// <summary>One block's 8 lanes for one token: Σ of 4 level·activation products − 8·Σ of the 4 activations, times the activation scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Q4_0Lanes(Vector256<byte> levels, sbyte* q, int* bias, float* scale, int lane, Vector256<short> ones)
     {
-        var acc0 = Vector256<float>.Zero;
-        var acc1 = Vector256<float>.Zero;
+        var products = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(levels, Vector256.Load(q + 4 * lane)), ones);
+        return Avx.ConvertToVector256Single(products + Vector256.Load(bias + lane)) * Vector256.Load(scale + lane);
+    }
+
+    /// <summary>Two blocks (34 bytes, 32 weights each) per step; signed weights through |w| and a·sign(w).</summary>
+    static void DotQ8_0Avx2<T>(byte* row, ReadOnlySpan<FusedActivations> a, int n, float* y, long yStride) where T : struct, ITokenCount
+    {
         var ones = Vector256.Create((short)1);
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
+        var t0 = a[0];
+        var t1 = T.Count > 1 ? a[1] : t0;
+        var t2 = T.Count > 2 ? a[2] : t0;
+        var t3 = T.Count > 3 ? a[3] : t0;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        sbyte* q0 = t0.Quants; float* scale0 = t0.LaneScales;
+        sbyte* q1 = t1.Quants; float* scale1 = t1.LaneScales;
+        sbyte* q2 = t2.Quants; float* scale2 = t2.LaneScales;
+        sbyte* q3 = t3.Quants; float* scale3 = t3.LaneScales;
         for (int b = 0; b < n / 32; b += 2)
         {
             byte* block = row + b * Q8_0Bytes;
             if ((b & 3) == 0)
                 Prefetch(block, 3);
-            acc0 = Fma.MultiplyAdd(Q8_0Block(block, a.Quants + b * 32, ones),
-                Vector256.Create(halfToSingle[*(ushort*)block] * a.LaneScales[b * 8]), acc0);
-            acc1 = Fma.MultiplyAdd(Q8_0Block(block + Q8_0Bytes, a.Quants + (b + 1) * 32, ones),
-                Vector256.Create(halfToSingle[*(ushort*)(block + Q8_0Bytes)] * a.LaneScales[(b + 1) * 8]), acc1);
+            var dEven = Vector256.Create(halfToSingle[*(ushort*)block]);
+            var dOdd = Vector256.Create(halfToSingle[*(ushort*)(block + Q8_0Bytes)]);
+            var wEven = Vector256.Load((sbyte*)block + 2);
+            var wOdd = Vector256.Load((sbyte*)block + Q8_0Bytes + 2);
+            var mEven = Avx2.Abs(wEven);
+            var mOdd = Avx2.Abs(wOdd);
+            int lane = b * 8;
+            acc0 = Fma.MultiplyAdd(Q8_0Lanes(mOdd, wOdd, q0, scale0, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q8_0Lanes(mEven, wEven, q0, scale0, lane, ones), dEven, acc0));
+            if (T.Count > 1) acc1 = Fma.MultiplyAdd(Q8_0Lanes(mOdd, wOdd, q1, scale1, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q8_0Lanes(mEven, wEven, q1, scale1, lane, ones), dEven, acc1));
+            if (T.Count > 2) acc2 = Fma.MultiplyAdd(Q8_0Lanes(mOdd, wOdd, q2, scale2, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q8_0Lanes(mEven, wEven, q2, scale2, lane, ones), dEven, acc2));
+            if (T.Count > 3) acc3 = Fma.MultiplyAdd(Q8_0Lanes(mOdd, wOdd, q3, scale3, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q8_0Lanes(mEven, wEven, q3, scale3, lane, ones), dEven, acc3));
         }
-        return Vector256.Sum(acc0 + acc1);
+        y[0] = Vector256.Sum(acc0);
+        if (T.Count > 1) y[1 * yStride] = Vector256.Sum(acc1);
+        if (T.Count > 2) y[2 * yStride] = Vector256.Sum(acc2);
+        if (T.Count > 3) y[3 * yStride] = Vector256.Sum(acc3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Q8_0Block(byte* block, sbyte* q, Vector256<short> ones)
-    {
-        var w = Vector256.Load((sbyte*)block + 2);
-        var x = Avx2.Sign(Vector256.Load(q), w);
-        return Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(w), x), ones));
-    }
+    static Vector256<float> Q8_0Lanes(Vector256<byte> magnitude, Vector256<sbyte> w, sbyte* q, float* scale, int lane, Vector256<short> ones) =>
+        Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(magnitude, Avx2.Sign(Vector256.Load(q + 4 * lane), w)), ones))
+        * Vector256.Load(scale + lane);
 
     /// <summary>
     /// One super-block per step: 32 bytes of nibbles give sub-blocks 2c (low) and 2c+1 (high); the 6-bit scale
     /// multiplies the int16 pair sums inside vpmaddwd, and the minimums meet the activations' sub-block sums.
     /// The activations hold sub-blocks in the order 0 2 1 3 4 6 5 7 (the 512-bit kernel's), an involution.
     /// </summary>
-    static float DotQ4_KAvx2(byte* row, FusedActivations a, int n)
+    static void DotQ4_KAvx2(byte* row, ReadOnlySpan<FusedActivations> activations, int n, Span<Vector256<float>> acc, Span<float> minimums)
     {
-        var acc = Vector256<float>.Zero;
-        float minimums = 0;
         var nibbleMask = Vector256.Create((byte)0x0F);
+        Span<Vector256<byte>> levels = stackalloc Vector256<byte>[8];
+        Span<Vector256<short>> scales = stackalloc Vector256<short>[8];
         for (int b = 0; b < n / 256; b++)
         {
             byte* block = row + b * Q4_KBytes;
             Prefetch(block, 3);
-            sbyte* q = a.Quants + b * 256;
             UnpackQ4_KScales(block + 4, out ulong scaleBytes, out ulong minBytes);
-            var lanes = Vector256<int>.Zero;
             for (int c = 0; c < 4; c++)
             {
                 var qs = Vector256.Load(block + 16 + 32 * c);
-                var low = qs & nibbleMask;
-                var high = Vector256.ShiftRightLogical(qs.AsUInt16(), 4).AsByte() & nibbleMask;
-                int even = 2 * c, odd = 2 * c + 1;
-                lanes += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.Load(q + 32 * KSlot(even))), Vector256.Create((short)(byte)(scaleBytes >> (8 * even))))
-                       + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(high, Vector256.Load(q + 32 * KSlot(odd))), Vector256.Create((short)(byte)(scaleBytes >> (8 * odd))));
+                levels[2 * c] = qs & nibbleMask;
+                levels[2 * c + 1] = Vector256.ShiftRightLogical(qs.AsUInt16(), 4).AsByte() & nibbleMask;
             }
-            float da = a.BlockScales[b];
-            float d = HalfPrecision.HalfBitsToSingle(*(ushort*)block) * da;
-            float dmin = HalfPrecision.HalfBitsToSingle(*(ushort*)(block + 2)) * da;
-            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), Vector256.Create(d), acc);
+            for (int j = 0; j < 8; j++)
+                scales[j] = Vector256.Create((short)(byte)(scaleBytes >> (8 * j)));
+            float dw = HalfPrecision.HalfBitsToSingle(*(ushort*)block), dminw = HalfPrecision.HalfBitsToSingle(*(ushort*)(block + 2));
             var mins = Vector128.WidenLower(Vector128.CreateScalar(minBytes).AsByte()).AsInt16();
-            minimums += dmin * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Vector128.Load(a.BlockSums + b * 8)));
+            for (int t = 0; t < activations.Length; t++)
+            {
+                var a = activations[t];
+                sbyte* q = a.Quants + b * 256;
+                var lanes = Vector256<int>.Zero;
+                for (int j = 0; j < 8; j++)
+                    lanes += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(levels[j], Vector256.Load(q + 32 * KSlot(j))), scales[j]);
+                float da = a.BlockScales[b];
+                acc[t] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), Vector256.Create(dw * da), acc[t]);
+                minimums[t] -= dminw * da * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Vector128.Load(a.BlockSums + b * 8)));
+            }
         }
-        return Vector256.Sum(acc) - minimums;
     }
 
     /// <summary>Where sub-block j of a Q4_K super-block sits in the activations (slots 0 2 1 3 4 6 5 7).</summary>
@@ -144,43 +228,48 @@ internal static unsafe partial class FusedDot
     /// of 16, whose signed scales (broadcast per 128-bit lane by one byte shuffle) multiply the pair sums in
     /// vpmaddwd; the −32 offset meets the activations' sub-block sums.
     /// </summary>
-    static float DotQ6_KAvx2(byte* row, FusedActivations a, int n)
+    static void DotQ6_KAvx2(byte* row, ReadOnlySpan<FusedActivations> activations, int n, Span<Vector256<float>> acc, Span<float> offsets)
     {
-        var acc = Vector256<float>.Zero;
-        float offsets = 0;
         var nibbleMask = Vector256.Create((byte)0x0F);
         var highBits = Vector256.Create((byte)0x30);
         var pick0 = Q6_KPairIndex(0); var pick1 = Q6_KPairIndex(1); var pick2 = Q6_KPairIndex(2); var pick3 = Q6_KPairIndex(3);
+        Span<Vector256<byte>> levels = stackalloc Vector256<byte>[8];
+        Span<Vector256<short>> scales = stackalloc Vector256<short>[8];
         for (int b = 0; b < n / 256; b++)
         {
             byte* block = row + b * Q6_KBytes;
             Prefetch(block, 4);
-            sbyte* q = a.Quants + b * 256;
             var scales16 = Vector256.WidenLower(Vector256.Create(Vector128.Load((sbyte*)block + 192), Vector128<sbyte>.Zero)); // 16 × int16
-            var lanes = Vector256<int>.Zero;
             for (int half = 0; half < 2; half++)
             {
                 // Both 128-bit lanes hold the 8 scales of this half, so an in-lane shuffle can pick any of them.
-                var s = half == 0 ? Vector256.Create(scales16.GetLower()) : Vector256.Create(scales16.GetUpper());
+                var s = (half == 0 ? Vector256.Create(scales16.GetLower()) : Vector256.Create(scales16.GetUpper())).AsByte();
                 var ql0 = Vector256.Load(block + 64 * half);
                 var ql1 = Vector256.Load(block + 64 * half + 32);
                 var qh = Vector256.Load(block + 128 + 32 * half);
-                var l0 = (ql0 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 4).AsByte() & highBits);
-                var l1 = (ql1 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 2).AsByte() & highBits);
-                var l2 = (Vector256.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & nibbleMask) | (qh & highBits);
-                var l3 = (Vector256.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & nibbleMask) | (Vector256.ShiftRightLogical(qh.AsUInt16(), 2).AsByte() & highBits);
-                sbyte* x = q + 128 * half;
-                lanes += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l0, Vector256.Load(x)), Avx2.Shuffle(s.AsByte(), pick0).AsInt16())
-                       + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l1, Vector256.Load(x + 32)), Avx2.Shuffle(s.AsByte(), pick1).AsInt16())
-                       + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l2, Vector256.Load(x + 64)), Avx2.Shuffle(s.AsByte(), pick2).AsInt16())
-                       + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l3, Vector256.Load(x + 96)), Avx2.Shuffle(s.AsByte(), pick3).AsInt16());
+                levels[4 * half] = (ql0 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 4).AsByte() & highBits);
+                levels[4 * half + 1] = (ql1 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 2).AsByte() & highBits);
+                levels[4 * half + 2] = (Vector256.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & nibbleMask) | (qh & highBits);
+                levels[4 * half + 3] = (Vector256.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & nibbleMask) | (Vector256.ShiftRightLogical(qh.AsUInt16(), 2).AsByte() & highBits);
+                scales[4 * half] = Avx2.Shuffle(s, pick0).AsInt16();
+                scales[4 * half + 1] = Avx2.Shuffle(s, pick1).AsInt16();
+                scales[4 * half + 2] = Avx2.Shuffle(s, pick2).AsInt16();
+                scales[4 * half + 3] = Avx2.Shuffle(s, pick3).AsInt16();
             }
-            float d = HalfPrecision.HalfBitsToSingle(*(ushort*)(block + 208)) * a.BlockScales[b];
-            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), Vector256.Create(d), acc);
-            int offsetSum = Vector256.Sum(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(a.BlockSums + b * 16)));
-            offsets += d * 32 * offsetSum;
+            float dw = HalfPrecision.HalfBitsToSingle(*(ushort*)(block + 208));
+            for (int t = 0; t < activations.Length; t++)
+            {
+                var a = activations[t];
+                sbyte* q = a.Quants + b * 256;
+                var lanes = Vector256<int>.Zero;
+                for (int j = 0; j < 8; j++)
+                    lanes += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(levels[j], Vector256.Load(q + 32 * j)), scales[j]);
+                float d = dw * a.BlockScales[b];
+                acc[t] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), Vector256.Create(d), acc[t]);
+                int offsetSum = Vector256.Sum(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(a.BlockSums + b * 16)));
+                offsets[t] -= d * 32 * offsetSum;
+            }
         }
-        return Vector256.Sum(acc) - offsets;
     }
 
     /// <summary>Register k of a Q6_K half covers sub-blocks 2k (low 128-bit lane) and 2k+1 (high lane): every
