@@ -19,7 +19,8 @@ namespace Camelid.Tensors.Kernels;
 /// </list>
 /// Activations are not quantized here, so prefill is more exact than decode; results differ from
 /// <see cref="MatMul"/>'s decode path only by activation rounding and summation order.
-/// Needs AVX-512F; <see cref="IsSupported"/> is false elsewhere and MatMul keeps its portable path.
+/// Needs AVX-512F, or AVX2 + FMA (the microkernel then runs in two 16-column halves); <see cref="IsSupported"/>
+/// is false elsewhere and MatMul keeps its portable path.
 /// </summary>
 internal static unsafe class Gemm
 {
@@ -28,7 +29,7 @@ internal static unsafe class Gemm
     const int TokenBlock = Microkernel.Columns;
     const int ColumnChunk = 128; // 128 columns × 32 tokens × 4 bytes = 16 KiB of xᵀ: stays in L1
 
-    public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+    public static bool IsSupported => Microkernel.IsSupported;
 
     [ThreadStatic] static float[]? t_tile;       // each thread's dequantized weight tile
     [ThreadStatic] static float[]? t_partial;    // each thread's partial sums for one token block

@@ -6,7 +6,8 @@ namespace Camelid.Tensors.Kernels;
 /// <summary>
 /// The register-blocked product shared by <see cref="Gemm"/> and <see cref="BlockedAttention"/>:
 /// c (6, 32) (+)= a (6, k) · b (k, 32). Per step of k: 2 loads of b, 6 broadcast values of a, 12 FMAs into
-/// 12 accumulators that stay in registers for the whole loop. Needs AVX-512F.
+/// 12 accumulators that stay in registers for the whole loop. With AVX-512F one pass covers the 32 columns;
+/// with AVX2 + FMA (16 registers of 8 floats) two passes of 16 columns do, with the same register pattern.
 /// </summary>
 internal static unsafe class Microkernel
 {
@@ -17,8 +18,16 @@ internal static unsafe class Microkernel
     /// valid row (their results are computed but meaningless), so no memory past the rows is read</param>
     /// <param name="b">row j (32 floats) at b + j·bStride</param>
     /// <param name="c">row i (32 floats) at c + i·cStride; loaded first when <paramref name="accumulate"/></param>
+    public static bool IsSupported => (Avx512F.IsSupported && Vector512.IsHardwareAccelerated) || (Avx2.IsSupported && Fma.IsSupported);
+
     public static void Multiply6x32(float* a, int aStride, int validRows, int k, float* b, int bStride, float* c, int cStride, bool accumulate)
     {
+        if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
+        {
+            Multiply6x16(a, aStride, validRows, k, b, bStride, c, cStride, accumulate);
+            Multiply6x16(a, aStride, validRows, k, b + 16, bStride, c + 16, cStride, accumulate);
+            return;
+        }
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (accumulate)
         {
@@ -54,5 +63,45 @@ internal static unsafe class Microkernel
         c30.Store(c + 3 * cStride); c31.Store(c + 3 * cStride + 16);
         c40.Store(c + 4 * cStride); c41.Store(c + 4 * cStride + 16);
         c50.Store(c + 5 * cStride); c51.Store(c + 5 * cStride + 16);
+    }
+
+    /// <summary>The AVX2 half: c (6, 16) (+)= a (6, k) · b (k, 16), 12 accumulators of 8 floats.</summary>
+    static void Multiply6x16(float* a, int aStride, int validRows, int k, float* b, int bStride, float* c, int cStride, bool accumulate)
+    {
+        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8);
+            c10 = Vector256.Load(c + cStride); c11 = Vector256.Load(c + cStride + 8);
+            c20 = Vector256.Load(c + 2 * cStride); c21 = Vector256.Load(c + 2 * cStride + 8);
+            c30 = Vector256.Load(c + 3 * cStride); c31 = Vector256.Load(c + 3 * cStride + 8);
+            c40 = Vector256.Load(c + 4 * cStride); c41 = Vector256.Load(c + 4 * cStride + 8);
+            c50 = Vector256.Load(c + 5 * cStride); c51 = Vector256.Load(c + 5 * cStride + 8);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
+        }
+        int last = validRows - 1;
+        float* a0 = a, a1 = a + Math.Min(1, last) * aStride, a2 = a + Math.Min(2, last) * aStride;
+        float* a3 = a + Math.Min(3, last) * aStride, a4 = a + Math.Min(4, last) * aStride, a5 = a + Math.Min(5, last) * aStride;
+        for (int j = 0; j < k; j++)
+        {
+            float* bj = b + (long)j * bStride;
+            var b0 = Vector256.Load(bj);
+            var b1 = Vector256.Load(bj + 8);
+            var s = Vector256.Create(a0[j]); c00 = Fma.MultiplyAdd(s, b0, c00); c01 = Fma.MultiplyAdd(s, b1, c01);
+            s = Vector256.Create(a1[j]); c10 = Fma.MultiplyAdd(s, b0, c10); c11 = Fma.MultiplyAdd(s, b1, c11);
+            s = Vector256.Create(a2[j]); c20 = Fma.MultiplyAdd(s, b0, c20); c21 = Fma.MultiplyAdd(s, b1, c21);
+            s = Vector256.Create(a3[j]); c30 = Fma.MultiplyAdd(s, b0, c30); c31 = Fma.MultiplyAdd(s, b1, c31);
+            s = Vector256.Create(a4[j]); c40 = Fma.MultiplyAdd(s, b0, c40); c41 = Fma.MultiplyAdd(s, b1, c41);
+            s = Vector256.Create(a5[j]); c50 = Fma.MultiplyAdd(s, b0, c50); c51 = Fma.MultiplyAdd(s, b1, c51);
+        }
+        c00.Store(c); c01.Store(c + 8);
+        c10.Store(c + cStride); c11.Store(c + cStride + 8);
+        c20.Store(c + 2 * cStride); c21.Store(c + 2 * cStride + 8);
+        c30.Store(c + 3 * cStride); c31.Store(c + 3 * cStride + 8);
+        c40.Store(c + 4 * cStride); c41.Store(c + 4 * cStride + 8);
+        c50.Store(c + 5 * cStride); c51.Store(c + 5 * cStride + 8);
     }
 }
