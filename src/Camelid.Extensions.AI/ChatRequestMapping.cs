@@ -1,6 +1,7 @@
 using System.Text;
 using Camelid.Inference.Sampling;
 using Microsoft.Extensions.AI;
+using ChatMessageList = Camelid.Tokenization.ChatTemplates.ChatMessageList;
 using TemplateMessage = Camelid.Tokenization.ChatTemplates.ChatMessage;
 using TemplateRole = Camelid.Tokenization.ChatTemplates.ChatRole;
 
@@ -17,21 +18,13 @@ static class ChatRequestMapping
     {
         ArgumentNullException.ThrowIfNull(messages);
         var result = new List<TemplateMessage>();
-        void Add(TemplateRole role, string content)
-        {
-            if (result.Count > 0 && result[^1].Role == role)
-                result[^1] = result[^1] with { Content = result[^1].Content + "\n\n" + content };
-            else
-                result.Add(new TemplateMessage(role, content));
-        }
-
         if (!string.IsNullOrEmpty(options?.Instructions))
-            Add(TemplateRole.System, options.Instructions);
+            ChatMessageList.AddMerged(result, TemplateRole.System, options.Instructions);
         int index = 0;
         foreach (var message in messages)
         {
             ArgumentNullException.ThrowIfNull(message, nameof(messages));
-            Add(RoleOf(message, index), TextOf(message, index));
+            ChatMessageList.AddMerged(result, RoleOf(message, index), TextOf(message, index));
             index++;
         }
         return result;

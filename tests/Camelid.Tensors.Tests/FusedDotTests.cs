@@ -30,20 +30,7 @@ public unsafe class FusedDotTests(ITestOutputHelper output)
     public void Fused_MatchesTheUnpackingIntegerPath(GgmlType type, int cols, bool adversarial)
     {
         const int rows = 9;
-        var rng = new Random(cols * 31 + (int)type);
-        var wf = TestData.Gaussian(rng, rows * cols, 0.05f);
-        var x = TestData.Gaussian(rng, cols);
-        if (adversarial)
-            for (int i = 0; i < cols; i++)
-            {
-                float sign = rng.Next(2) == 0 ? -1 : 1;
-                for (int r = 0; r < rows; r++) wf[r * cols + i] = sign * (r + 1) * 0.01f;
-                x[i] = sign * 3f;
-            }
-        long rowBytes = GgmlTypes.RowBytes(type, cols);
-        var data = GC.AllocateArray<byte>((int)(rowBytes * rows), pinned: true);
-        for (int r = 0; r < rows; r++)
-            Quantizer.QuantizeRow(type, wf.AsSpan(r * cols, cols), data.AsSpan((int)(r * rowBytes), (int)rowBytes));
+        var (data, x) = QuantizedRows(type, rows, cols, adversarial, seed: cols * 31 + (int)type);
 
         var y = new float[rows];
         fixed (byte* p = data)
@@ -87,20 +74,8 @@ public unsafe class FusedDotTests(ITestOutputHelper output)
             return;
         }
         const int rows = 5;
-        var rng = new Random(cols * 17 + (int)type);
-        var wf = TestData.Gaussian(rng, rows * cols, 0.05f);
-        var x = TestData.Gaussian(rng, cols);
-        if (adversarial)
-            for (int i = 0; i < cols; i++)
-            {
-                float sign = rng.Next(2) == 0 ? -1 : 1;
-                for (int r = 0; r < rows; r++) wf[r * cols + i] = sign * (r + 1) * 0.01f;
-                x[i] = sign * 3f;
-            }
+        var (data, x) = QuantizedRows(type, rows, cols, adversarial, seed: cols * 17 + (int)type);
         long rowBytes = GgmlTypes.RowBytes(type, cols);
-        var data = GC.AllocateArray<byte>((int)(rowBytes * rows), pinned: true);
-        for (int r = 0; r < rows; r++)
-            Quantizer.QuantizeRow(type, wf.AsSpan(r * cols, cols), data.AsSpan((int)(r * rowBytes), (int)rowBytes));
         var act = new QuantizedActivations();
         act.Quantize(type, x, 1, cols);
         var fused = new FusedActivations();
@@ -136,5 +111,26 @@ public unsafe class FusedDotTests(ITestOutputHelper output)
             for (int t = 0; t < batch.Length; t++)
                 Assert.Equal(FusedDot.DotAvx2(type, p, others[t].Fused, cols), batch[t]);
         }
+    }
+
+    /// <summary>Quantized weight rows (pinned) and activations; adversarial data puts every weight at an extreme
+    /// level and every activation at ±3 with matching signs, the case in which an int16 pair sum would saturate.</summary>
+    static (byte[] Data, float[] X) QuantizedRows(GgmlType type, int rows, int cols, bool adversarial, int seed)
+    {
+        var rng = new Random(seed);
+        var wf = TestData.Gaussian(rng, rows * cols, 0.05f);
+        var x = TestData.Gaussian(rng, cols);
+        if (adversarial)
+            for (int i = 0; i < cols; i++)
+            {
+                float sign = rng.Next(2) == 0 ? -1 : 1;
+                for (int r = 0; r < rows; r++) wf[r * cols + i] = sign * (r + 1) * 0.01f;
+                x[i] = sign * 3f;
+            }
+        long rowBytes = GgmlTypes.RowBytes(type, cols);
+        var data = GC.AllocateArray<byte>((int)(rowBytes * rows), pinned: true);
+        for (int r = 0; r < rows; r++)
+            Quantizer.QuantizeRow(type, wf.AsSpan(r * cols, cols), data.AsSpan((int)(r * rowBytes), (int)rowBytes));
+        return (data, x);
     }
 }

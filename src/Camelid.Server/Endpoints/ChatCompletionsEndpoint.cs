@@ -51,32 +51,24 @@ static class ChatCompletionsEndpoint
         {
             await foreach (var (index, update) in updates)
                 choices[index].Add(update);
-            await http.Response.WriteAsJsonAsync(new
+            var whole = choices.Select((c, i) => new
             {
-                id, @object = "chat.completion", created, model = served.Alias, system_fingerprint = SystemFingerprint,
-                choices = choices.Select((c, i) => new
-                {
-                    index = i,
-                    message = new { role = "assistant", content = c.Text.ToString(), refusal = (string?)null },
-                    logprobs = parameters.TopLogprobs != null ? Logprobs(c.Logprobs) : null,
-                    finish_reason = c.FinishReason,
-                }),
-                usage = Usage(prompt.Length, choices),
-            }, Json.Options);
+                index = i,
+                message = new { role = "assistant", content = c.Text.ToString(), refusal = (string?)null },
+                logprobs = parameters.TopLogprobs != null ? Logprobs(c.Logprobs) : null,
+                finish_reason = c.FinishReason,
+            });
+            await http.Response.WriteAsJsonAsync(ChoiceRunner.Envelope(id, "chat.completion", created, served.Alias, whole, withUsage: true,
+                ChoiceRunner.Usage(prompt.Length, choices.Sum(c => c.Generated))), Json.Options);
         }
     }
-
-    public const string SystemFingerprint = "camelid";
 
     static async Task StreamAsync(HttpContext http, ServedModel served, GenerationParameters parameters,
         IAsyncEnumerable<ChoiceUpdate> updates, Choice[] choices, string id, long created, int promptTokens)
     {
         var sse = ServerSentEvents.Begin(http.Response);
-        object Chunk(int index, object delta, object? logprobs, string? finish) => parameters.IncludeUsage
-            ? new { id, @object = "chat.completion.chunk", created, model = served.Alias, system_fingerprint = SystemFingerprint,
-                    choices = new[] { new { index, delta, logprobs, finish_reason = finish } }, usage = (object?)null }
-            : new { id, @object = "chat.completion.chunk", created, model = served.Alias, system_fingerprint = SystemFingerprint,
-                    choices = new[] { new { index, delta, logprobs, finish_reason = finish } } };
+        object Chunk(int index, object delta, object? logprobs, string? finish) => ChoiceRunner.Envelope(
+            id, "chat.completion.chunk", created, served.Alias, new[] { new { index, delta, logprobs, finish_reason = finish } }, parameters.IncludeUsage);
 
         for (int i = 0; i < choices.Length; i++)
             await sse.SendAsync(Chunk(i, new { role = "assistant", content = "", refusal = (string?)null }, null, null));
@@ -97,18 +89,9 @@ static class ChatCompletionsEndpoint
                 await sse.SendAsync(Chunk(index, new { }, null, choice.FinishReason));
         }
         if (parameters.IncludeUsage)
-            await sse.SendAsync(new
-            {
-                id, @object = "chat.completion.chunk", created, model = served.Alias, system_fingerprint = SystemFingerprint,
-                choices = Array.Empty<object>(), usage = Usage(promptTokens, choices),
-            });
+            await sse.SendAsync(ChoiceRunner.Envelope(id, "chat.completion.chunk", created, served.Alias, Array.Empty<object>(), withUsage: true,
+                ChoiceRunner.Usage(promptTokens, choices.Sum(c => c.Generated))));
         await sse.DoneAsync();
-    }
-
-    static object Usage(int promptTokens, Choice[] choices)
-    {
-        int completion = choices.Sum(c => c.Generated);
-        return new { prompt_tokens = promptTokens, completion_tokens = completion, total_tokens = promptTokens + completion };
     }
 
     static object Logprobs(IReadOnlyList<TokenLogprob> tokens) => new
@@ -172,10 +155,7 @@ static class ChatCompletionsEndpoint
             string content = ReadContent(m, path, role);
             if (role == ChatRole.System && result.Any(r => r.Role != ChatRole.System))
                 throw ApiException.Invalid($"{path}.role", $"'{path}': a system message may only come before the conversation starts");
-            if (result.Count > 0 && result[^1].Role == role)
-                result[^1] = result[^1] with { Content = result[^1].Content + "\n\n" + content };
-            else
-                result.Add(new ChatMessage(role, content));
+            result.AddMerged(role, content);
         }
         if (result.Count == 0)
             throw ApiException.Invalid("messages", "'messages' must contain at least one message");

@@ -71,4 +71,18 @@ static class ChoiceRunner
         $"Shorten the {param} or lower max_tokens.", "context_length_exceeded", param);
 
     public static string FinishReasonText(FinishReason reason) => reason == FinishReason.Length ? "length" : "stop";
+
+    public const string SystemFingerprint = "camelid";
+
+    /// <summary>
+    /// A response or stream chunk around its choices, as OpenAI shapes it. With <paramref name="withUsage"/> the
+    /// "usage" field is present (null until the last chunk, as OpenAI streams it with include_usage), else absent.
+    /// </summary>
+    public static object Envelope(string id, string objectName, long created, string model, object choices, bool withUsage, object? usage = null) =>
+        withUsage
+            ? new { id, @object = objectName, created, model, system_fingerprint = SystemFingerprint, choices, usage }
+            : new { id, @object = objectName, created, model, system_fingerprint = SystemFingerprint, choices };
+
+    public static object Usage(int promptTokens, int completionTokens) =>
+        new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens };
 }

@@ -47,11 +47,8 @@ static class CompletionsEndpoint
         if (parameters.Stream)
         {
             var sse = ServerSentEvents.Begin(http.Response);
-            object Chunk(int index, string text, object? logprobs, string? finish) => parameters.IncludeUsage
-                ? new { id, @object = "text_completion", created, model = served.Alias, system_fingerprint = ChatCompletionsEndpoint.SystemFingerprint,
-                        choices = new[] { new { text, index, logprobs, finish_reason = finish } }, usage = (object?)null }
-                : new { id, @object = "text_completion", created, model = served.Alias, system_fingerprint = ChatCompletionsEndpoint.SystemFingerprint,
-                        choices = new[] { new { text, index, logprobs, finish_reason = finish } } };
+            object Chunk(int index, string text, object? logprobs, string? finish) => ChoiceRunner.Envelope(
+                id, "text_completion", created, served.Alias, new[] { new { text, index, logprobs, finish_reason = finish } }, parameters.IncludeUsage);
             if (parameters.Echo)
                 for (int i = 0; i < choices.Length; i++)
                     await sse.SendAsync(Chunk(i, choices[i].Text.ToString(), null, null));
@@ -65,33 +62,21 @@ static class CompletionsEndpoint
                     await sse.SendAsync(Chunk(index, text, parameters.TopLogprobs != null ? Logprobs(c.Logprobs.Skip(tokensBefore).ToList(), before) : null, c.FinishReason));
             }
             if (parameters.IncludeUsage)
-                await sse.SendAsync(new
-                {
-                    id, @object = "text_completion", created, model = served.Alias, system_fingerprint = ChatCompletionsEndpoint.SystemFingerprint,
-                    choices = Array.Empty<object>(), usage = Usage(promptTokens, choices),
-                });
+                await sse.SendAsync(ChoiceRunner.Envelope(id, "text_completion", created, served.Alias, Array.Empty<object>(), withUsage: true,
+                    ChoiceRunner.Usage(promptTokens, choices.Sum(c => c.Generated))));
             await sse.DoneAsync();
             return;
         }
         await foreach (var (index, update) in updates)
             choices[index].Add(update);
-        await http.Response.WriteAsJsonAsync(new
+        var whole = choices.Select((c, i) => new
         {
-            id, @object = "text_completion", created, model = served.Alias, system_fingerprint = ChatCompletionsEndpoint.SystemFingerprint,
-            choices = choices.Select((c, i) => new
-            {
-                text = c.Text.ToString(), index = i,
-                logprobs = parameters.TopLogprobs != null ? Logprobs(c.Logprobs, c.EchoLength) : null,
-                finish_reason = c.FinishReason,
-            }),
-            usage = Usage(promptTokens, choices),
-        }, Json.Options);
-    }
-
-    static object Usage(int promptTokens, Choice[] choices)
-    {
-        int completion = choices.Sum(c => c.Generated);
-        return new { prompt_tokens = promptTokens, completion_tokens = completion, total_tokens = promptTokens + completion };
+            text = c.Text.ToString(), index = i,
+            logprobs = parameters.TopLogprobs != null ? Logprobs(c.Logprobs, c.EchoLength) : null,
+            finish_reason = c.FinishReason,
+        });
+        await http.Response.WriteAsJsonAsync(ChoiceRunner.Envelope(id, "text_completion", created, served.Alias, whole, withUsage: true,
+            ChoiceRunner.Usage(promptTokens, choices.Sum(c => c.Generated))), Json.Options);
     }
 
     /// <summary>The legacy logprobs shape: parallel arrays of tokens, their logprobs, the top alternatives and text offsets.</summary>

@@ -4,6 +4,21 @@ public enum ChatRole { System, User, Assistant }
 
 public sealed record ChatMessage(ChatRole Role, string Content);
 
+public static class ChatMessageList
+{
+    /// <summary>
+    /// Adds a message, merging it into the previous one (joined by a blank line) when both have the same role:
+    /// chat templates alternate user and assistant, while API clients may send two user messages in a row.
+    /// </summary>
+    public static void AddMerged(this List<ChatMessage> messages, ChatRole role, string content)
+    {
+        if (messages.Count > 0 && messages[^1].Role == role)
+            messages[^1] = messages[^1] with { Content = messages[^1].Content + "\n\n" + content };
+        else
+            messages.Add(new ChatMessage(role, content));
+    }
+}
+
 /// <summary>
 /// One piece of a rendered prompt. <see cref="IsSpecial"/> pieces are the text of a single control
 /// token ("&lt;/s&gt;", "&lt;|eot_id|&gt;", "&lt;|im_start|&gt;") that must be encoded as that token's id;
