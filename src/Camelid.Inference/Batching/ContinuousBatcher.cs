@@ -87,7 +87,7 @@ public sealed class ContinuousBatcher : IDisposable
             throw new ArgumentException("the input must contain at least one token");
         if (tokens.Count > ContextLength)
             throw new ContextOverflowException(tokens.Count, ContextLength);
-        var job = new EmbeddingJob(tokens.ToArray(), cancellation);
+        var job = new EmbeddingJob(tokens.ToArray(), cancellation, _model.Config.Dim);
         lock (_lock)
             _embeddings.Enqueue(job);
         _wake.Release();
@@ -110,7 +110,7 @@ public sealed class ContinuousBatcher : IDisposable
             {
                 DropCancelled();
                 Admit();
-                job = _embeddings.Count > 0 ? _embeddings.Dequeue() : null;
+                job = _embeddings.Count > 0 ? _embeddings.Peek() : null;
                 prefilling = _running.FirstOrDefault(s => !s.PromptDone);
                 decoding.Clear();
                 decoding.AddRange(_running.Where(s => s.PromptDone));
@@ -122,9 +122,10 @@ public sealed class ContinuousBatcher : IDisposable
             }
             try
             {
-                if (job != null)
-                    RunEmbedding(job);
-                // One prompt chunk per step keeps running streams flowing while a long prompt is read.
+                if (job != null && EmbeddingChunk(job))
+                    lock (_lock)
+                        _embeddings.Dequeue();
+                // One prompt (or embedding) chunk per step keeps running streams flowing while a long input is read.
                 if (prefilling != null)
                     RunPrefillChunk(prefilling, logits);
                 if (decoding.Count > 0)
@@ -153,7 +154,12 @@ public sealed class ContinuousBatcher : IDisposable
                 lock (_lock)
                     foreach (var s in _running.ToList())
                         Fail(s, e);
-                job?.Result.TrySetException(e);
+                if (job != null)
+                {
+                    job.Result.TrySetException(e);
+                    lock (_lock)
+                        _embeddings.Dequeue();
+                }
             }
         }
     }
@@ -275,25 +281,34 @@ public sealed class ContinuousBatcher : IDisposable
         s.CancellationRegistration.Dispose();
     }
 
-    void RunEmbedding(EmbeddingJob job)
+    /// <summary>
+    /// Runs the next prompt-sized chunk of an embedding (so a long input does not pause running streams for
+    /// its whole length) and, after the last, pools and normalises it. Returns true when the job is finished.
+    /// </summary>
+    bool EmbeddingChunk(EmbeddingJob job)
     {
         if (job.Cancellation.IsCancellationRequested)
         {
             job.Result.TrySetCanceled(job.Cancellation);
-            return;
+            return true;
         }
         var cache = _embeddingCache ??= _model.NewKvCache(ContextLength);
         int dim = _model.Config.Dim;
-        var hidden = new float[job.Tokens.Length * dim];
-        var pooled = new float[dim];
-        cache.Clear();
-        _model.Transformer.ForwardHidden(job.Tokens, cache, hidden);
-        for (int t = 0; t < job.Tokens.Length; t++)
-            System.Numerics.Tensors.TensorPrimitives.Add(pooled, hidden.AsSpan(t * dim, dim), pooled);
-        float norm = System.Numerics.Tensors.TensorPrimitives.Norm(pooled);
+        if (job.Done == 0)
+            cache.Clear();
+        int count = Math.Min(_options.PrefillChunk, job.Tokens.Length - job.Done);
+        var hidden = new float[count * dim];
+        _model.Transformer.ForwardHidden(job.Tokens.AsSpan(job.Done, count), cache, hidden);
+        for (int t = 0; t < count; t++)
+            System.Numerics.Tensors.TensorPrimitives.Add(job.Pooled, hidden.AsSpan(t * dim, dim), job.Pooled);
+        job.Done += count;
+        if (job.Done < job.Tokens.Length)
+            return false;
+        float norm = System.Numerics.Tensors.TensorPrimitives.Norm(job.Pooled);
         if (norm > 0)
-            System.Numerics.Tensors.TensorPrimitives.Divide(pooled, norm, pooled);
-        job.Result.TrySetResult(pooled);
+            System.Numerics.Tensors.TensorPrimitives.Divide(job.Pooled, norm, job.Pooled);
+        job.Result.TrySetResult(job.Pooled);
+        return true;
     }
 
     public void Dispose()
@@ -338,8 +353,11 @@ public sealed class ContinuousBatcher : IDisposable
         public TimeSpan PromptTime;
     }
 
-    sealed record EmbeddingJob(int[] Tokens, CancellationToken Cancellation)
+    sealed record EmbeddingJob(int[] Tokens, CancellationToken Cancellation, int Dim)
     {
         public TaskCompletionSource<float[]> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public float[] Pooled { get; } = new float[Dim];
+        /// <summary>Tokens already run through the model.</summary>
+        public int Done { get; set; }
     }
 }

@@ -152,4 +152,25 @@ public class ContinuousBatcherTests(ConversionTestModels models) : IClassFixture
         var other = await batcher.EmbedAsync([1, 200, 201]);
         Assert.True(TensorPrimitives.Dot(embedding, other) < 0.999f);
     }
+
+    [Fact]
+    public async Task A_long_embedding_is_read_in_chunks_and_pools_every_token()
+    {
+        using var model = SynthesizedModel(LlamaFileType.AllF32);
+        using var chunked = new ContinuousBatcher(model, new BatchingOptions { ContextLength = 64, PrefillChunk = 4 });
+        int[] tokens = Enumerable.Range(1, 23).Select(t => t * 11 % 300).ToArray();
+        var embedding = await chunked.EmbedAsync(tokens);
+
+        int dim = model.Config.Dim;
+        var hidden = new float[tokens.Length * dim];
+        model.Transformer.ForwardHidden(tokens, model.NewKvCache(64), hidden);
+        var mean = new double[dim];
+        for (int t = 0; t < tokens.Length; t++)
+            for (int i = 0; i < dim; i++)
+                mean[i] += hidden[t * dim + i];
+        double norm = Math.Sqrt(mean.Sum(v => v * v));
+        // Six chunks against one pass: the same positions and cache, so only summation order differs.
+        for (int i = 0; i < dim; i++)
+            Assert.Equal(mean[i] / norm, embedding[i], 4);
+    }
 }
