@@ -7,13 +7,16 @@ using static Camelid.Tensors.Quant.BlockLayout;
 namespace Camelid.Tensors.Quant;
 
 /// <summary>
-/// AVX-512 dequantization of whole rows for the prefill GEMM's weight tiles, for the types of common
+/// AVX-512 (or AVX2) dequantization of whole rows for the prefill GEMM's weight tiles, for the types of common
 /// LLaMA files (Q4_0, Q8_0, Q4_K, Q6_K). Every value is computed with the same float operations in the
 /// same order as <see cref="Dequantizer"/> (no fused multiply-add), so the output is bit-identical to it.
+/// The AVX2 path stores each 16 values as two halves of 8, with the same operations.
 /// </summary>
 internal static unsafe class FastDequantizer
 {
-    public static bool IsSupported(GgmlType type) => Avx512F.IsSupported
+    static bool Wide => Avx512F.IsSupported;
+
+    public static bool IsSupported(GgmlType type) => (Wide || Avx2.IsSupported)
         && type is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K;
 
     /// <summary>Dequantizes n values (a multiple of the block size) of <paramref name="row"/>.</summary>
@@ -45,6 +48,17 @@ internal static unsafe class FastDequantizer
             var d = Vector512.Create(HalfPrecision.HalfBitsToSingle(*(ushort*)block));
             var packed = Vector128.Load(block + 2);
             // (q − 8) is an exact small integer in float, so subtracting after the conversion is the same value.
+            if (!Wide)
+            {
+                var (d8, eight8) = (d.GetLower(), eight.GetLower());
+                var (l0, l1) = Widen8x2(packed & low);
+                var (h0, h1) = Widen8x2(HighNibbles(packed));
+                ((l0 - eight8) * d8).Store(y);
+                ((l1 - eight8) * d8).Store(y + 8);
+                ((h0 - eight8) * d8).Store(y + 16);
+                ((h1 - eight8) * d8).Store(y + 24);
+                continue;
+            }
             ((Widen(packed & low) - eight) * d).Store(y);
             ((Widen(HighNibbles(packed)) - eight) * d).Store(y + 16);
         }
@@ -56,6 +70,13 @@ internal static unsafe class FastDequantizer
         {
             byte* block = row + b * Q8_0Bytes;
             var d = Vector512.Create(HalfPrecision.HalfBitsToSingle(*(ushort*)block));
+            if (!Wide)
+            {
+                var d8 = d.GetLower();
+                for (int i = 0; i < 4; i++)
+                    (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32((sbyte*)block + 2 + 8 * i)) * d8).Store(y + 8 * i);
+                continue;
+            }
             (Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 2))) * d).Store(y);
             (Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 18))) * d).Store(y + 16);
         }
@@ -79,6 +100,17 @@ internal static unsafe class FastDequantizer
                 for (int half = 0; half < 2; half++)
                 {
                     var packed = Vector128.Load(q + 32 * c + 16 * half);
+                    if (!Wide)
+                    {
+                        var (l0, l1) = Widen8x2(packed & low);
+                        var (h0, h1) = Widen8x2(HighNibbles(packed));
+                        float* yl = y + 64 * c + 16 * half, yh = yl + 32;
+                        (d1.GetLower() * l0 - m1.GetLower()).Store(yl);
+                        (d1.GetLower() * l1 - m1.GetLower()).Store(yl + 8);
+                        (d2.GetLower() * h0 - m2.GetLower()).Store(yh);
+                        (d2.GetLower() * h1 - m2.GetLower()).Store(yh + 8);
+                        continue;
+                    }
                     (d1 * Widen(packed & low) - m1).Store(y + 64 * c + 16 * half);
                     (d2 * Widen(HighNibbles(packed)) - m2).Store(y + 64 * c + 32 + 16 * half);
                 }
@@ -132,6 +164,21 @@ internal static unsafe class FastDequantizer
 
     /// <summary>y = (d·sc)·(q − 32), rounded like the scalar code: the product d·sc first, then times the level.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* y, float scale, Vector128<byte> levels, Vector512<int> offset) =>
+    static void Store(float* y, float scale, Vector128<byte> levels, Vector512<int> offset)
+    {
+        if (!Wide)
+        {
+            var s8 = Vector256.Create(scale);
+            (s8 * Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(levels) - Vector256.Create(32))).Store(y);
+            (s8 * Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(levels, 8)) - Vector256.Create(32))).Store(y + 8);
+            return;
+        }
         (Vector512.Create(scale) * Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(levels) - offset)).Store(y);
+    }
+
+    /// <summary>AVX2: 16 levels as two vectors of 8 floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector256<float> Low, Vector256<float> High) Widen8x2(Vector128<byte> levels) =>
+        (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(levels)),
+         Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(levels, 8))));
 }
