@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Camelid.Tensors.Kernels;
 using Camelid.Tensors.Threading;
 
@@ -106,15 +107,48 @@ static class Attention
                 int positions = Start + t + 1; // causal: this token sees itself and everything before
                 int kvOffset = h / Group * HeadSize;
                 var scores = (s_scores is { } s && s.Length >= positions ? s : s_scores = new float[Math.Max(positions, 256)]).AsSpan(0, positions);
-                var query = new ReadOnlySpan<float>(Q + t * Dim + h * HeadSize, HeadSize);
+                float* query = Q + t * Dim + h * HeadSize;
                 for (int p = 0; p < positions; p++)
-                    scores[p] = Ops.Dot(query, new ReadOnlySpan<float>(Keys + p * KvDim + kvOffset, HeadSize)) * Scale;
+                    scores[p] = HeadDot(query, Keys + (long)p * KvDim + kvOffset, HeadSize) * Scale;
                 Ops.Softmax(scores);
-                var result = new Span<float>(Output + t * Dim + h * HeadSize, HeadSize);
-                result.Clear();
+                float* result = Output + t * Dim + h * HeadSize;
+                new Span<float>(result, HeadSize).Clear();
                 for (int p = 0; p < positions; p++)
-                    Ops.Axpy(result, scores[p], new ReadOnlySpan<float>(Values + p * KvDim + kvOffset, HeadSize));
+                    HeadAxpy(result, scores[p], Values + (long)p * KvDim + kvOffset, HeadSize);
             }
         }
+    }
+
+    /// <summary>q·k over one head (64 or 128 values): inlined, because a general-purpose Dot's call overhead is
+    /// larger than the work, and a decode step makes positions × heads × layers of these calls.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    static unsafe float HeadDot(float* q, float* k, int n)
+    {
+        if (Vector256.IsHardwareAccelerated && n % 16 == 0)
+        {
+            var acc0 = Vector256<float>.Zero;
+            var acc1 = Vector256<float>.Zero;
+            for (int i = 0; i < n; i += 16)
+            {
+                acc0 += Vector256.Load(q + i) * Vector256.Load(k + i);
+                acc1 += Vector256.Load(q + i + 8) * Vector256.Load(k + i + 8);
+            }
+            return Vector256.Sum(acc0 + acc1);
+        }
+        return Ops.Dot(new ReadOnlySpan<float>(q, n), new ReadOnlySpan<float>(k, n));
+    }
+
+    /// <summary>y += a·x over one head.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    static unsafe void HeadAxpy(float* y, float a, float* x, int n)
+    {
+        if (Vector256.IsHardwareAccelerated && n % 8 == 0)
+        {
+            var va = Vector256.Create(a);
+            for (int i = 0; i < n; i += 8)
+                (Vector256.Load(y + i) + va * Vector256.Load(x + i)).Store(y + i);
+            return;
+        }
+        Ops.Axpy(new Span<float>(y, n), a, new ReadOnlySpan<float>(x, n));
     }
 }
