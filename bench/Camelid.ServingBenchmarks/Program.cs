@@ -4,6 +4,9 @@
 //   dotnet run -c Release --project bench/Camelid.ServingBenchmarks -- --model MODEL.gguf [--streams 1,4,8]
 //        [--max-tokens 128] [--rounds 2] [--threads N] [--ctx 512]
 //
+// With --engine it measures the engine under the server instead, without HTTP: one decode step of B sequences
+// (Transformer.ForwardDecode, B from --streams) and single-sequence decode at context depths (--depths 16,1536).
+//
 // Every client sends the same kind of request: a short chat message, sampled at temperature 0.8 with its own
 // seed (an answer may end early at end-of-text; usage counts exactly what was generated). Wall time includes
 // reading the prompts, which the server does one chunk per step between decode steps.
@@ -15,6 +18,11 @@ using System.Text.Json;
 using Camelid.Server.Hosting;
 
 var options = Arguments.Parse(args);
+if (options.Engine)
+{
+    EngineLoops.Run(options);
+    return;
+}
 int maxStreams = options.Streams.Max();
 Console.WriteLine($"model {options.Model}, streams {string.Join(",", options.Streams)}, max tokens {options.MaxTokens}, rounds {options.Rounds}, {Environment.ProcessorCount} cores");
 
@@ -91,13 +99,15 @@ static async Task<StreamResult> Stream(HttpClient http, int maxTokens, int seed)
 
 record StreamResult(int Tokens, TimeSpan TimeToFirstToken, TimeSpan Duration);
 
-record Arguments(string Model, int[] Streams, int MaxTokens, int Rounds, int Threads, int Context)
+record Arguments(string Model, int[] Streams, int MaxTokens, int Rounds, int Threads, int Context, bool Engine, int[] Depths)
 {
     public static Arguments Parse(string[] args)
     {
         string? model = null;
         int[] streams = [1, 4, 8];
         int maxTokens = 128, rounds = 2, threads = 0, context = 512;
+        bool engine = false;
+        int[] depths = [16, 1536];
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -109,9 +119,57 @@ record Arguments(string Model, int[] Streams, int MaxTokens, int Rounds, int Thr
                 case "--rounds": rounds = int.Parse(Next()); break;
                 case "--threads": threads = int.Parse(Next()); break;
                 case "--ctx": context = int.Parse(Next()); break;
+                case "--engine": engine = true; break;
+                case "--depths": depths = Next().Split(',').Select(int.Parse).ToArray(); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
-        return new Arguments(model ?? throw new ArgumentException("--model MODEL is required"), streams, maxTokens, rounds, threads, context);
+        return new Arguments(model ?? throw new ArgumentException("--model MODEL is required"), streams, maxTokens, rounds, threads, context, engine, depths);
+    }
+}
+
+/// <summary>The engine's decode costs behind the serving numbers, timed directly (after warm-up steps).</summary>
+static class EngineLoops
+{
+    const int Steps = 16;
+
+    public static void Run(Arguments options)
+    {
+        using var model = Camelid.Model.LlamaModel.Load(options.Model, new Camelid.Model.ModelLoadOptions { Threads = options.Threads });
+        var logits = new float[options.Streams.Max() * model.Config.VocabSize];
+        Console.WriteLine($"model {options.Model}, {model.Threads} threads");
+        Console.WriteLine("| sequences per decode step | ms per step | tokens/s |");
+        Console.WriteLine("|---|---|---|");
+        foreach (int batch in options.Streams)
+        {
+            var caches = Enumerable.Range(0, batch).Select(_ => model.NewKvCache(64)).ToArray();
+            foreach (var cache in caches)
+                model.Transformer.Forward([1, 2, 3, 4, 5, 6, 7, 8], cache, logits, allLogits: false);
+            var tokens = Enumerable.Range(100, batch).ToArray();
+            double ms = Time(4 + Steps, () => model.Transformer.ForwardDecode(tokens, caches, logits), warmUp: 4);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {batch} | {ms:F1} | {batch * 1000 / ms:F1} |"));
+        }
+        Console.WriteLine();
+        Console.WriteLine("| context depth | ms per decode step (1 sequence) |");
+        Console.WriteLine("|---|---|");
+        foreach (int depth in options.Depths)
+        {
+            var cache = model.NewKvCache(depth + 4 + Steps);
+            var prompt = Enumerable.Range(0, depth).Select(i => 1 + i % 1000).ToArray();
+            for (int start = 0; start < depth; start += 512)
+                model.Transformer.Forward(prompt.AsSpan(start, Math.Min(512, depth - start)), cache, logits, allLogits: false);
+            double ms = Time(4 + Steps, () => model.Transformer.Forward([5], cache, logits, allLogits: false), warmUp: 4);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {depth} | {ms:F1} |"));
+        }
+    }
+
+    static double Time(int runs, Action step, int warmUp)
+    {
+        for (int i = 0; i < warmUp; i++)
+            step();
+        var clock = Stopwatch.StartNew();
+        for (int i = warmUp; i < runs; i++)
+            step();
+        return clock.Elapsed.TotalMilliseconds / (runs - warmUp);
     }
 }

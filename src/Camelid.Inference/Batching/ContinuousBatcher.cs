@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Camelid.Inference.Generation;
 using Camelid.Model;
@@ -111,9 +112,13 @@ public sealed class ContinuousBatcher : IDisposable
                 DropCancelled();
                 Admit();
                 job = _embeddings.Count > 0 ? _embeddings.Peek() : null;
-                prefilling = _running.FirstOrDefault(s => !s.PromptDone);
+                prefilling = null;
                 decoding.Clear();
-                decoding.AddRange(_running.Where(s => s.PromptDone));
+                foreach (var s in _running)
+                    if (s.PromptDone)
+                        decoding.Add(s);
+                    else
+                        prefilling ??= s;
             }
             if (job == null && prefilling == null && decoding.Count == 0)
             {
@@ -139,7 +144,7 @@ public sealed class ContinuousBatcher : IDisposable
                     }
                     if (batchLogits.Length < decoding.Count * vocab)
                         batchLogits = new float[decoding.Count * vocab];
-                    _model.Transformer.ForwardDecode(inputs.ToArray(), caches.ToArray(), batchLogits);
+                    _model.Transformer.ForwardDecode(CollectionsMarshal.AsSpan(inputs), CollectionsMarshal.AsSpan(caches), batchLogits);
                     for (int i = 0; i < decoding.Count; i++)
                     {
                         var s = decoding[i];
@@ -245,11 +250,12 @@ public sealed class ContinuousBatcher : IDisposable
             }
             node = next;
         }
-        foreach (var s in _running.Where(s => s.CancelRequested).ToList())
-        {
-            s.Continuation.Cancel();
-            Finish(s);
-        }
+        for (int i = _running.Count - 1; i >= 0; i--) // Finish removes the sequence from _running
+            if (_running[i] is { CancelRequested: true } s)
+            {
+                s.Continuation.Cancel();
+                Finish(s);
+            }
     }
 
     void Finish(Sequence s)
