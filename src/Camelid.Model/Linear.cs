@@ -16,6 +16,8 @@ public class Linear
     public int InFeatures => Weight.Cols;
     public int OutFeatures => Weight.Rows;
     public string Name => _tensor.Name;
+    /// <summary>The stored tensor (for tools that read the weight in full: training, conversion).</summary>
+    public TensorEntry Tensor => _tensor;
 
     public unsafe Linear(TensorEntry tensor)
     {

@@ -1,0 +1,178 @@
+using System.Numerics.Tensors;
+
+namespace Camelid.Tensors.Training;
+
+public static partial class Differentiable
+{
+    [ThreadStatic] static float[]? t_row;
+
+    static Span<float> RowScratch(int length)
+    {
+        if (t_row == null || t_row.Length < length)
+            t_row = new float[length];
+        return t_row.AsSpan(0, length);
+    }
+
+    /// <summary>y = x / rms(x) ⊙ g per row; saves 1/rms per row in <paramref name="rstd"/> (T) for the backward pass.</summary>
+    public static void RmsNormForward(Span<float> y, Span<float> rstd, ReadOnlySpan<float> x, ReadOnlySpan<float> g, int T, int dim, float eps)
+    {
+        for (int t = 0; t < T; t++)
+        {
+            var row = x.Slice(t * dim, dim);
+            float r = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(row) / dim + eps);
+            rstd[t] = r;
+            var output = y.Slice(t * dim, dim);
+            TensorPrimitives.Multiply(row, r, output);
+            TensorPrimitives.Multiply(output, g, output);
+        }
+    }
+
+    /// <summary>
+    /// dx += r·(dy⊙g) − x·r³·⟨dy⊙g, x⟩/dim and dg += Σ_t dy⊙x·r (the derivative of x·r(x)⊙g with
+    /// r = (mean(x²)+ε)^-½). Accumulates into dx: the norm sits on a residual branch.
+    /// </summary>
+    public static void RmsNormBackward(Span<float> dx, Span<float> dg, ReadOnlySpan<float> dy, ReadOnlySpan<float> rstd, ReadOnlySpan<float> x, ReadOnlySpan<float> g, int T, int dim)
+    {
+        var scaled = RowScratch(dim);
+        for (int t = 0; t < T; t++)
+        {
+            var row = x.Slice(t * dim, dim);
+            var upstream = dy.Slice(t * dim, dim);
+            float r = rstd[t];
+            TensorPrimitives.Multiply(upstream, g, scaled);
+            float projection = TensorPrimitives.Dot(scaled, row) * r * r * r / dim;
+            var input = dx.Slice(t * dim, dim);
+            TensorPrimitives.MultiplyAdd(scaled, r, input, input);
+            TensorPrimitives.MultiplyAdd(row, -projection, input, input);
+            if (!dg.IsEmpty)
+            {
+                TensorPrimitives.Multiply(upstream, row, scaled);
+                TensorPrimitives.MultiplyAdd(scaled, r, dg, dg);
+            }
+        }
+    }
+
+    /// <summary>h = silu(gate) ⊙ up (the SwiGLU of LLaMA's feed-forward network), all (n).</summary>
+    public static void SwiGluForward(Span<float> h, ReadOnlySpan<float> gate, ReadOnlySpan<float> up)
+    {
+        TensorPrimitives.Sigmoid(gate, h);
+        TensorPrimitives.Multiply(h, gate, h);
+        TensorPrimitives.Multiply(h, up, h);
+    }
+
+    /// <summary>dgate = dh⊙up⊙σ(g)(1 + g(1 − σ(g))), dup = dh⊙silu(g). Overwrites both.</summary>
+    public static void SwiGluBackward(Span<float> dgate, Span<float> dup, ReadOnlySpan<float> dh, ReadOnlySpan<float> gate, ReadOnlySpan<float> up)
+    {
+        for (int i = 0; i < gate.Length; i++)
+        {
+            float g = gate[i], s = 1f / (1f + MathF.Exp(-g));
+            dup[i] = dh[i] * g * s;
+            dgate[i] = dh[i] * up[i] * s * (1f + g * (1f - s));
+        }
+    }
+
+    /// <summary>
+    /// Rotary position embedding in Meta's interleaved-pair layout, in place: rows are positions 0..length-1
+    /// of consecutive sequences; pair (2i, 2i+1) of each head turns by position·θ_i. <paramref name="cos"/>
+    /// and <paramref name="sin"/> are (length, headSize/2) tables (<see cref="RotaryTable"/>).
+    /// </summary>
+    public static void RotaryForward(Span<float> x, int rows, int length, int heads, int headSize, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin) =>
+        Rotate(x, rows, length, heads, headSize, cos, sin, direction: 1f);
+
+    /// <summary>The gradient of a rotation is the inverse rotation, in place on dx.</summary>
+    public static void RotaryBackward(Span<float> dx, int rows, int length, int heads, int headSize, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin) =>
+        Rotate(dx, rows, length, heads, headSize, cos, sin, direction: -1f);
+
+    static void Rotate(Span<float> x, int rows, int length, int heads, int headSize, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, float direction)
+    {
+        int half = headSize / 2, width = heads * headSize;
+        if (cos.Length < length * half || sin.Length < length * half)
+            throw new ArgumentException($"rotary tables hold {cos.Length} values; {length} positions × {half} are needed");
+        for (int row = 0; row < rows; row++)
+        {
+            int position = row % length;
+            var c = cos.Slice(position * half, half);
+            var s = sin.Slice(position * half, half);
+            var line = x.Slice(row * width, width);
+            for (int h = 0; h < heads; h++)
+            {
+                var head = line.Slice(h * headSize, headSize);
+                for (int i = 0; i < half; i++)
+                {
+                    float x0 = head[2 * i], x1 = head[2 * i + 1], si = direction * s[i];
+                    head[2 * i] = x0 * c[i] - x1 * si;
+                    head[2 * i + 1] = x0 * si + x1 * c[i];
+                }
+            }
+        }
+    }
+
+    /// <summary>cos and sin of position·θ_i for positions [0, length) and θ_i = <paramref name="inverseFrequencies"/>[i], in double before rounding.</summary>
+    public static (float[] Cos, float[] Sin) RotaryTable(int length, ReadOnlySpan<float> inverseFrequencies)
+    {
+        int half = inverseFrequencies.Length;
+        var cos = new float[length * half];
+        var sin = new float[length * half];
+        for (int p = 0; p < length; p++)
+            for (int i = 0; i < half; i++)
+            {
+                double angle = p * (double)inverseFrequencies[i];
+                cos[p * half + i] = (float)Math.Cos(angle);
+                sin[p * half + i] = (float)Math.Sin(angle);
+            }
+        return (cos, sin);
+    }
+
+    /// <summary>x[t] = E[token t] for (T) tokens into (T, dim).</summary>
+    public static void EmbeddingForward(Span<float> x, ReadOnlySpan<int> tokens, ReadOnlySpan<float> table, int dim)
+    {
+        int vocab = table.Length / dim;
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            if ((uint)tokens[t] >= (uint)vocab)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tokens[t]} is outside the vocabulary (0..{vocab - 1})");
+            table.Slice(tokens[t] * dim, dim).CopyTo(x.Slice(t * dim, dim));
+        }
+    }
+
+    /// <summary>dE[token t] += dx[t].</summary>
+    public static void EmbeddingBackward(Span<float> dtable, ReadOnlySpan<int> tokens, ReadOnlySpan<float> dx, int dim)
+    {
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            var row = dtable.Slice(tokens[t] * dim, dim);
+            TensorPrimitives.Add(row, dx.Slice(t * dim, dim), row);
+        }
+    }
+
+    /// <summary>
+    /// Softmax cross-entropy per row of logits (rows, vocab) against <paramref name="targets"/> (rows; negative =
+    /// no loss). Overwrites the logits with dLoss/dlogits = (softmax − onehot)·<paramref name="scale"/> (zero on
+    /// ignored rows) and returns the sum of the rows' losses, in double.
+    /// </summary>
+    public static double CrossEntropyForwardBackward(Span<float> logits, ReadOnlySpan<int> targets, int vocab, float scale)
+    {
+        double total = 0;
+        for (int t = 0; t < targets.Length; t++)
+        {
+            var row = logits.Slice(t * vocab, vocab);
+            int target = targets[t];
+            if (target < 0)
+            {
+                row.Clear();
+                continue;
+            }
+            if (target >= vocab)
+                throw new ArgumentOutOfRangeException(nameof(targets), $"target id {target} is outside the vocabulary (0..{vocab - 1})");
+            float max = TensorPrimitives.Max(row);
+            TensorPrimitives.Subtract(row, max, row);
+            float shiftedTarget = row[target];
+            TensorPrimitives.Exp(row, row);
+            double sum = TensorPrimitives.Sum(row);
+            total += Math.Log(sum) - shiftedTarget;
+            TensorPrimitives.Multiply(row, (float)(scale / sum), row);
+            row[target] -= scale;
+        }
+        return total;
+    }
+}
