@@ -53,7 +53,7 @@ static class CommonOptions
         }
         catch (Exception e) when (e is ModelFormatException or TokenizerException or ContextOverflowException
                                        or ArgumentException or IOException or UnauthorizedAccessException or NotSupportedException
-                                       or DecoderFallbackException)
+                                       or DecoderFallbackException or Camelid.Training.TrainingDivergedException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             if (verbose) Console.Error.WriteLine(e);

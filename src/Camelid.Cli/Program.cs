@@ -14,6 +14,8 @@ root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(Camelid.Cli.Commands.Training.FinetuneCommand.Create());
+root.Subcommands.Add(Camelid.Cli.Commands.Training.PretrainCommand.Create());
 
 // Commands handle Ctrl+C themselves (chat: first stops the answer, second exits).
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };

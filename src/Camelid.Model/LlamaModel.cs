@@ -63,6 +63,11 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Loads only the tokenizer of a model path (also for vocabulary-only GGUF files).</summary>
     public static Tokenizer LoadTokenizer(string path, string? tokenizerPath = null) => ModelLoader.LoadTokenizer(path, tokenizerPath);
 
+    /// <summary>A standalone tokenizer file: a SentencePiece tokenizer.model or a llama2.c tokenizer.bin (every record read).</summary>
+    public static Tokenizer LoadTokenizerFile(string path) => File.Exists(path)
+        ? ModelLoader.LoadTokenizerFile(path, vocabSize: 0)
+        : throw new ModelFormatException($"{path}: no such tokenizer file");
+
     public int Threads => _pool.Threads;
 
     public long ParameterCount => Tensors.Sum(t => t.ElementCount);

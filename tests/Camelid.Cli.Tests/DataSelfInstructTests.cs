@@ -95,7 +95,7 @@ public class DataSelfInstructTests
             int killedMidway = 0;
             for (int k = 0; k < 5; k++)
             {
-                using var process = Start(Args(teacher.Url, killed, 200, more));
+                using var process = CliRunner.Start(Args(teacher.Url, killed, 200, more));
                 if (!KillAfterProgress(process, GenerationJournal.PathFor(killed), random))
                     break; // it finished first
                 killedMidway++;
@@ -181,26 +181,5 @@ public class DataSelfInstructTests
         process.Kill(entireProcessTree: true); // SIGKILL: no chance to clean up
         process.WaitForExit();
         return true;
-    }
-
-    static Process Start(string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = new UTF8Encoding(false),
-            StandardErrorEncoding = new UTF8Encoding(false),
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "camelid.dll"));
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 }

@@ -13,7 +13,14 @@ public static class SafetensorsWriter
     /// every tensor aligned to its element size); the header is padded with spaces so the data starts 8-aligned.
     /// </summary>
     public static void Write(string path, IEnumerable<(string Name, GgmlType Type, long[] Shape, byte[] Data)> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(t => new StreamedTensor(t.Name, t.Type, t.Shape, t.Data.Length, stream => stream.Write(t.Data))), metadata);
+
+    /// <summary>A tensor whose bytes are written on demand, so a large model is never copied whole into memory.</summary>
+    public sealed record StreamedTensor(string Name, GgmlType Type, long[] Shape, long ByteCount, Action<Stream> WriteData);
+
+    /// <summary>The same layout, with each tensor's bytes written by its callback (which must write exactly ByteCount bytes).</summary>
+    public static void Write(string path, IEnumerable<StreamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.ToList();
         var seen = new HashSet<string>();
@@ -28,8 +35,8 @@ public static class SafetensorsWriter
             long expected;
             try { expected = TensorEntry.ExpectedBytes(t.Type, t.Shape); }
             catch (ModelFormatException e) { throw new ArgumentException($"tensor '{t.Name}': {e.Message}", e); }
-            if (expected != t.Data.Length)
-                throw new ArgumentException($"tensor '{t.Name}': {t.Type} {TensorEntry.FormatShape(t.Shape)} needs {expected} bytes but {t.Data.Length} are given");
+            if (expected != t.ByteCount)
+                throw new ArgumentException($"tensor '{t.Name}': {t.Type} {TensorEntry.FormatShape(t.Shape)} needs {expected} bytes but {t.ByteCount} are given");
         }
         var ordered = list.OrderByDescending(t => GgmlTypes.BlockBytes(t.Type)).ThenBy(t => t.Name, StringComparer.Ordinal).ToList();
 
@@ -55,10 +62,10 @@ public static class SafetensorsWriter
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset + t.Data.Length);
+                json.WriteNumberValue(offset + t.ByteCount);
                 json.WriteEndArray();
                 json.WriteEndObject();
-                offset += t.Data.Length;
+                offset += t.ByteCount;
             }
             json.WriteEndObject();
         }
@@ -70,6 +77,11 @@ public static class SafetensorsWriter
         header.Position = 0;
         header.CopyTo(stream);
         foreach (var t in ordered)
-            stream.Write(t.Data);
+        {
+            long before = stream.Position;
+            t.WriteData(stream);
+            if (stream.Position - before != t.ByteCount)
+                throw new InvalidOperationException($"tensor '{t.Name}': {stream.Position - before} bytes were written, {t.ByteCount} were declared");
+        }
     }
 }

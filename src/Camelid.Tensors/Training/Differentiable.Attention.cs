@@ -26,7 +26,7 @@ public static unsafe partial class Differentiable
         CheckAttention(o.Length, lse.Length, q.Length, k.Length, v.Length, shape);
         fixed (float* op = o, lp = lse, qp = q, kp = k, vp = v)
         {
-            var body = new AttentionForwardBody { O = op, Lse = lp, Q = qp, K = kp, V = vp, Shape = shape };
+            var body = new AttentionForwardBody { O = op, Lse = lp, Q = qp, K = kp, V = vp, Shape = shape, Pool = pool };
             pool.For(shape.Batch * shape.Heads, ref body);
         }
     }
@@ -42,7 +42,7 @@ public static unsafe partial class Differentiable
         CheckAttention(dout.Length, lse.Length, dq.Length, dk.Length, dv.Length, shape);
         fixed (float* dqp = dq, dkp = dk, dvp = dv, dop = dout, op = o, lp = lse, qp = q, kp = k, vp = v)
         {
-            var body = new AttentionBackwardBody { DQ = dqp, DK = dkp, DV = dvp, DO = dop, O = op, Lse = lp, Q = qp, K = kp, V = vp, Shape = shape };
+            var body = new AttentionBackwardBody { DQ = dqp, DK = dkp, DV = dvp, DO = dop, O = op, Lse = lp, Q = qp, K = kp, V = vp, Shape = shape, Pool = pool };
             pool.For(shape.Batch * shape.KvHeads, ref body);
         }
     }
@@ -56,87 +56,174 @@ public static unsafe partial class Differentiable
             throw new ArgumentException($"attention buffers are too small for {s}");
     }
 
-    [ThreadStatic] static float[]? t_scores;
+    /// <summary>
+    /// Per-thread scratch of one (sequence, head) task: the head's q, k, v, o, do gathered into contiguous
+    /// (length, hs) matrices, k and v also transposed, and three (length, length) score matrices.
+    /// </summary>
+    sealed class HeadScratch
+    {
+        public float[] Q = [], K = [], V = [], O = [], DO = [], KT = [], VT = [], Scores = [], Grad = [], Transposed = [];
 
+        public static HeadScratch For(int length, int headSize)
+        {
+            var s = t_head ??= new HeadScratch();
+            int matrix = length * headSize, square = length * length;
+            if (s.Q.Length < matrix)
+            {
+                s.Q = GC.AllocateUninitializedArray<float>(matrix, pinned: true);
+                s.K = GC.AllocateUninitializedArray<float>(matrix, pinned: true);
+                s.V = GC.AllocateUninitializedArray<float>(matrix, pinned: true);
+                s.O = GC.AllocateUninitializedArray<float>(matrix, pinned: true);
+                s.DO = GC.AllocateUninitializedArray<float>(matrix, pinned: true);
+                s.KT = GC.AllocateUninitializedArray<float>(matrix, pinned: true);
+                s.VT = GC.AllocateUninitializedArray<float>(matrix, pinned: true);
+            }
+            if (s.Scores.Length < square)
+            {
+                s.Scores = GC.AllocateUninitializedArray<float>(square, pinned: true);
+                s.Grad = GC.AllocateUninitializedArray<float>(square, pinned: true);
+                s.Transposed = GC.AllocateUninitializedArray<float>(square, pinned: true);
+            }
+            return s;
+        }
+    }
+
+    [ThreadStatic] static HeadScratch? t_head;
+
+    /// <summary>Copies one head's (length, hs) slice out of a (rows, width) matrix, or back into it.</summary>
+    static void Gather(float* matrix, int width, long firstRow, int column, float* head, int length, int headSize)
+    {
+        for (int t = 0; t < length; t++)
+            new ReadOnlySpan<float>(matrix + (firstRow + t) * width + column, headSize).CopyTo(new Span<float>(head + (long)t * headSize, headSize));
+    }
+
+    static void Scatter(float* head, float* matrix, int width, long firstRow, int column, int length, int headSize, bool accumulate)
+    {
+        for (int t = 0; t < length; t++)
+        {
+            var source = new ReadOnlySpan<float>(head + (long)t * headSize, headSize);
+            var target = new Span<float>(matrix + (firstRow + t) * width + column, headSize);
+            if (accumulate)
+                TensorPrimitives.Add(target, source, target);
+            else
+                source.CopyTo(target);
+        }
+    }
+
+    /// <summary>
+    /// P = softmax(scale·S) over the causal part of each row (j ≤ t), zeros above the diagonal. With
+    /// <paramref name="lse"/> given, each row is exp(scale·s − lse[t]) (the backward pass's recomputation);
+    /// otherwise the row's log-sum-exp is computed and stored into <paramref name="lseOut"/>.
+    /// </summary>
+    static void CausalSoftmax(float* scores, int length, float scale, float* lse, float* lseOut)
+    {
+        for (int t = 0; t < length; t++)
+        {
+            var row = new Span<float>(scores + (long)t * length, length);
+            var causal = row[..(t + 1)];
+            TensorPrimitives.Multiply(causal, scale, causal);
+            if (lse != null)
+            {
+                TensorPrimitives.Subtract(causal, lse[t], causal);
+                TensorPrimitives.Exp(causal, causal);
+            }
+            else
+            {
+                float max = TensorPrimitives.Max(causal);
+                TensorPrimitives.Subtract(causal, max, causal);
+                TensorPrimitives.Exp(causal, causal);
+                float sum = TensorPrimitives.Sum(causal);
+                TensorPrimitives.Multiply(causal, 1f / sum, causal);
+                lseOut[t] = max + MathF.Log(sum);
+            }
+            row[(t + 1)..].Clear();
+        }
+    }
+
+    /// <summary>One task per (sequence, query head): S = q·kᵀ, P = causal softmax, o = P·v, as matrix products.</summary>
     struct AttentionForwardBody : IParallelBody
     {
         public float* O, Lse, Q, K, V;
         public AttentionShape Shape;
+        public ComputePool Pool;
 
         public readonly void Execute(int start, int end)
         {
             var s = Shape;
-            int hs = s.HeadSize, qw = s.QueryWidth, kw = s.KvWidth;
-            if (t_scores == null || t_scores.Length < s.Length)
-                t_scores = new float[s.Length];
-            var scores = t_scores.AsSpan();
-            for (int task = start; task < end; task++)
-            {
-                int b = task / s.Heads, h = task % s.Heads, kvh = h / s.GroupSize;
-                long first = (long)b * s.Length;
-                for (int t = 0; t < s.Length; t++)
+            int L = s.Length, hs = s.HeadSize;
+            var scratch = HeadScratch.For(L, hs);
+            fixed (float* q = scratch.Q, k = scratch.K, v = scratch.V, o = scratch.O, kt = scratch.KT, scores = scratch.Scores)
+                for (int task = start; task < end; task++)
                 {
-                    var query = new ReadOnlySpan<float>(Q + (first + t) * qw + h * hs, hs);
-                    var p = scores[..(t + 1)];
-                    for (int j = 0; j <= t; j++)
-                        p[j] = TensorPrimitives.Dot(query, new ReadOnlySpan<float>(K + (first + j) * kw + kvh * hs, hs)) * s.Scale;
-                    float max = TensorPrimitives.Max(p);
-                    TensorPrimitives.Subtract(p, max, p);
-                    TensorPrimitives.Exp(p, p);
-                    float sum = TensorPrimitives.Sum(p);
-                    var output = new Span<float>(O + (first + t) * qw + h * hs, hs);
-                    output.Clear();
-                    for (int j = 0; j <= t; j++)
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(V + (first + j) * kw + kvh * hs, hs), p[j] / sum, output, output);
-                    Lse[((long)b * s.Heads + h) * s.Length + t] = max + MathF.Log(sum);
+                    int b = task / s.Heads, h = task % s.Heads, kvh = h / s.GroupSize;
+                    long first = (long)b * L;
+                    Gather(Q, s.QueryWidth, first, h * hs, q, L, hs);
+                    Gather(K, s.KvWidth, first, kvh * hs, k, L, hs);
+                    Gather(V, s.KvWidth, first, kvh * hs, v, L, hs);
+                    Transposition.Transpose(k, kt, L, hs);
+                    DenseGemm.Multiply(q, hs, kt, L, scores, L, L, L, hs, accumulate: false, Pool);
+                    CausalSoftmax(scores, L, s.Scale, null, Lse + ((long)b * s.Heads + h) * L);
+                    DenseGemm.Multiply(scores, L, v, hs, o, hs, L, hs, L, accumulate: false, Pool);
+                    Scatter(o, O, s.QueryWidth, first, h * hs, L, hs, accumulate: false);
                 }
-            }
         }
     }
 
+    /// <summary>
+    /// One task per (sequence, kv head), covering the query heads that share it so that its dk and dv have one
+    /// writer: P is recomputed from the saved log-sum-exp, then dP = do·vᵀ, dS = P ⊙ (dP − rowsum(do ⊙ o)),
+    /// dq = dS·k·scale, dk += dSᵀ·q·scale, dv += Pᵀ·do.
+    /// </summary>
     struct AttentionBackwardBody : IParallelBody
     {
         public float* DQ, DK, DV, DO, O, Lse, Q, K, V;
         public AttentionShape Shape;
+        public ComputePool Pool;
 
         public readonly void Execute(int start, int end)
         {
             var s = Shape;
-            int hs = s.HeadSize, qw = s.QueryWidth, kw = s.KvWidth;
-            for (int task = start; task < end; task++)
-            {
-                int b = task / s.KvHeads, kvh = task % s.KvHeads;
-                long first = (long)b * s.Length;
-                for (int j = 0; j < s.Length; j++)
+            int L = s.Length, hs = s.HeadSize;
+            var scratch = HeadScratch.For(L, hs);
+            fixed (float* q = scratch.Q, k = scratch.K, v = scratch.V, o = scratch.O, dout = scratch.DO, kt = scratch.KT, vt = scratch.VT,
+                   probabilities = scratch.Scores, dscores = scratch.Grad, transposed = scratch.Transposed)
+                for (int task = start; task < end; task++)
                 {
-                    new Span<float>(DK + (first + j) * kw + kvh * hs, hs).Clear();
-                    new Span<float>(DV + (first + j) * kw + kvh * hs, hs).Clear();
-                }
-                for (int h = kvh * s.GroupSize; h < (kvh + 1) * s.GroupSize; h++)
-                    for (int t = 0; t < s.Length; t++)
+                    int b = task / s.KvHeads, kvh = task % s.KvHeads;
+                    long first = (long)b * L;
+                    Gather(K, s.KvWidth, first, kvh * hs, k, L, hs);
+                    Gather(V, s.KvWidth, first, kvh * hs, v, L, hs);
+                    Transposition.Transpose(k, kt, L, hs);
+                    Transposition.Transpose(v, vt, L, hs);
+                    for (int h = kvh * s.GroupSize; h < (kvh + 1) * s.GroupSize; h++)
                     {
-                        long queryRow = (first + t) * qw + h * hs;
-                        var query = new ReadOnlySpan<float>(Q + queryRow, hs);
-                        var upstream = new ReadOnlySpan<float>(DO + queryRow, hs);
-                        float rowLse = Lse[((long)b * s.Heads + h) * s.Length + t];
-                        float rowDot = TensorPrimitives.Dot(upstream, new ReadOnlySpan<float>(O + queryRow, hs));
-                        var dquery = new Span<float>(DQ + queryRow, hs);
-                        dquery.Clear();
-                        for (int j = 0; j <= t; j++)
+                        bool firstHead = h == kvh * s.GroupSize;
+                        Gather(Q, s.QueryWidth, first, h * hs, q, L, hs);
+                        Gather(O, s.QueryWidth, first, h * hs, o, L, hs);
+                        Gather(DO, s.QueryWidth, first, h * hs, dout, L, hs);
+
+                        DenseGemm.Multiply(q, hs, kt, L, probabilities, L, L, L, hs, accumulate: false, Pool);
+                        CausalSoftmax(probabilities, L, s.Scale, Lse + ((long)b * s.Heads + h) * L, null);
+                        DenseGemm.Multiply(dout, hs, vt, L, dscores, L, L, L, hs, accumulate: false, Pool); // dP
+                        for (int t = 0; t < L; t++)
                         {
-                            long keyRow = (first + j) * kw + kvh * hs;
-                            var key = new ReadOnlySpan<float>(K + keyRow, hs);
-                            float p = MathF.Exp(TensorPrimitives.Dot(query, key) * s.Scale - rowLse);
-                            float dp = TensorPrimitives.Dot(upstream, new ReadOnlySpan<float>(V + keyRow, hs));
-                            float dscore = p * (dp - rowDot) * s.Scale;
-                            TensorPrimitives.MultiplyAdd(key, dscore, dquery, dquery);
-                            var dkey = new Span<float>(DK + keyRow, hs);
-                            TensorPrimitives.MultiplyAdd(query, dscore, dkey, dkey);
-                            var dvalue = new Span<float>(DV + keyRow, hs);
-                            TensorPrimitives.MultiplyAdd(upstream, p, dvalue, dvalue);
+                            float rowDot = TensorPrimitives.Dot(new ReadOnlySpan<float>(dout + (long)t * hs, hs), new ReadOnlySpan<float>(o + (long)t * hs, hs));
+                            var p = new ReadOnlySpan<float>(probabilities + (long)t * L, t + 1);
+                            var ds = new Span<float>(dscores + (long)t * L, L);
+                            TensorPrimitives.Subtract(ds[..(t + 1)], rowDot, ds[..(t + 1)]);
+                            TensorPrimitives.Multiply(ds[..(t + 1)], p, ds[..(t + 1)]);
+                            TensorPrimitives.Multiply(ds[..(t + 1)], s.Scale, ds[..(t + 1)]);
+                            ds[(t + 1)..].Clear();
                         }
+                        // dq = dS·k, written straight into the head's columns of dq (no other task touches them).
+                        DenseGemm.Multiply(dscores, L, k, hs, DQ + first * s.QueryWidth + h * hs, s.QueryWidth, L, hs, L, accumulate: false, Pool);
+                        // dk += dSᵀ·q and dv += Pᵀ·do, into the kv head's columns.
+                        Transposition.Transpose(dscores, transposed, L, L);
+                        DenseGemm.Multiply(transposed, L, q, hs, DK + first * s.KvWidth + kvh * hs, s.KvWidth, L, hs, L, accumulate: !firstHead, Pool);
+                        Transposition.Transpose(probabilities, transposed, L, L);
+                        DenseGemm.Multiply(transposed, L, dout, hs, DV + first * s.KvWidth + kvh * hs, s.KvWidth, L, hs, L, accumulate: !firstHead, Pool);
                     }
-            }
+                }
         }
     }
 }

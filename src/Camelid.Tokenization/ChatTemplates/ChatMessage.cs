@@ -26,3 +26,13 @@ public static class ChatMessageList
 /// user who types "&lt;/s&gt;" cannot end the turn for the model.
 /// </summary>
 public readonly record struct PromptSegment(string Text, bool IsSpecial);
+
+/// <summary>
+/// One piece of a finished conversation rendered for training (<see cref="ChatTemplate.RenderForTraining"/>): the
+/// text as in <see cref="PromptSegment"/>, the index of the message whose turn it is part of (its header, its
+/// content, the marker that ends it; -1 for format text that belongs to no message, such as a default system prompt
+/// or the begin-of-text token), and whether the model learns to write it. Only an assistant reply is trained: its
+/// content with the format text the template writes around it inside the reply, and the end-of-turn marker after it
+/// ("&lt;/s&gt;", "&lt;|eot_id|&gt;", "&lt;|im_end|&gt;"); headers such as "ASSISTANT:" are not.
+/// </summary>
+public readonly record struct TrainingSegment(string Text, bool IsSpecial, int MessageIndex, bool IsTrained);

@@ -28,14 +28,19 @@ internal sealed class ChatMlTemplate : ChatTemplate
     {
         var system = conversation.System ?? DefaultSystemPrompt;
         if (system is not null)
-            WriteMessage(prompt, "system", system);
-        foreach (var (user, assistant) in conversation.Rounds())
+            WriteMessage(prompt.Turn(conversation.SystemIndex), "system", system);
+        foreach (var round in conversation.Rounds)
         {
-            WriteMessage(prompt, "user", user);
-            if (assistant is not null)
-                WriteMessage(prompt, "assistant", assistant);
+            WriteMessage(prompt.Turn(round.UserIndex), "user", round.User);
+            if (round.Assistant is not null)
+            {
+                // The newline after <|im_end|> only separates messages; generation stops at <|im_end|>.
+                prompt.Turn(round.AssistantIndex).Special(ImStart).Text("assistant\n")
+                      .Reply().Text(round.Assistant).Special(ImEnd).EndReply().Text("\n");
+            }
         }
-        prompt.Special(ImStart).Text("assistant\n");
+        if (conversation.IsOpen)
+            prompt.Turn(-1).Special(ImStart).Text("assistant\n");
     }
 
     static void WriteMessage(PromptBuilder prompt, string role, string content) =>

@@ -54,6 +54,22 @@ public abstract class ChatTemplate
     }
 
     /// <summary>
+    /// A finished conversation, [System?] (User Assistant)+, as the model is fine-tuned on it: the same text as the
+    /// prompt for its history followed by each reply, split into pieces tagged with the message they belong to and
+    /// whether they are trained (see <see cref="TrainingSegment"/>). No generation prompt is written after the last
+    /// reply. A trained piece never shares a plain-text piece with untrained text, so the caller can encode the pieces
+    /// one by one and know exactly which tokens carry the loss.
+    /// </summary>
+    /// <exception cref="ArgumentException">The messages are not in that shape (e.g. the last one is not the Assistant's).</exception>
+    public IReadOnlyList<TrainingSegment> RenderForTraining(IReadOnlyList<ChatMessage> messages)
+    {
+        var conversation = ChatConversation.ParseFinished(messages, Name);
+        var prompt = new PromptBuilder();
+        Write(conversation, prompt);
+        return prompt.BuildTraining();
+    }
+
+    /// <summary>
     /// The prompt as token ids. Control-token text placed by the template (e.g. "&lt;/s&gt;", "&lt;|eot_id|&gt;")
     /// becomes its token id; the same text typed by a user stays plain text. Each plain segment is encoded on
     /// its own, which is how llama.cpp treats text after a special token.
@@ -68,6 +84,11 @@ public abstract class ChatTemplate
         return ids.ToArray();
     }
 
+    /// <summary>
+    /// Writes the conversation. Each message's turn starts with <see cref="PromptBuilder.Turn"/>; an assistant reply's
+    /// content and its end-of-turn marker sit between <see cref="PromptBuilder.Reply"/> and <see cref="PromptBuilder.EndReply"/>.
+    /// An open conversation ends with the generation prompt, a finished one with the last reply's turn.
+    /// </summary>
     private protected abstract void Write(ChatConversation conversation, PromptBuilder prompt);
 
     public override string ToString() => Name;

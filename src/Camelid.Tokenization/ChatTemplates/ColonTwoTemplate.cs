@@ -64,14 +64,17 @@ internal sealed class ColonTwoTemplate : ChatTemplate
     private protected override void Write(ChatConversation conversation, PromptBuilder prompt)
     {
         // FastChat writes system + sep even when the system message is empty.
-        prompt.Text((conversation.System ?? DefaultSystemPrompt ?? "") + separator);
-        foreach (var (user, assistant) in conversation.Rounds())
+        prompt.Turn(conversation.SystemIndex).Text((conversation.System ?? DefaultSystemPrompt ?? "") + separator);
+        foreach (var round in conversation.Rounds)
         {
-            prompt.Text(userRole + ": " + user + separator);
-            if (assistant is null)
-                prompt.Text(assistantRole + ":");
+            prompt.Turn(round.UserIndex).Text(userRole + ": " + round.User + separator);
+            if (round.Assistant is null)
+                prompt.Turn(-1).Text(assistantRole + ":");
             else
-                prompt.Text(assistantRole + ": " + assistant).Special(EndOfTurn);
+                // The space after the colon goes with the reply: generation starts right after "ASSISTANT:", and
+                // a SentencePiece or byte-level BPE vocabulary writes that space as part of the reply's first token.
+                prompt.Turn(round.AssistantIndex).Text(assistantRole + ":")
+                      .Reply().Text(" " + round.Assistant).Special(EndOfTurn).EndReply();
         }
     }
 }

@@ -32,17 +32,21 @@ internal sealed class Llama2Template : ChatTemplate
         // FastChat tests `if self.system_message:`, so an empty system message means no <<SYS>> block.
         var system = conversation.System ?? DefaultSystemPrompt;
         var firstRound = true;
-        foreach (var (user, assistant) in conversation.Rounds())
+        foreach (var round in conversation.Rounds)
         {
+            // Meta encodes each round as BOS + "[INST] {u} [/INST] {a} " + EOS: the model writes " {a} " and EOS; the
+            // BOS that opens the next round belongs to that round (the first one's is the caller's).
             if (firstRound && !string.IsNullOrEmpty(system))
-                prompt.Text(BeginInstruction + " <<SYS>>\n" + system + "\n<</SYS>>\n\n");
+                prompt.Turn(conversation.SystemIndex).Text(BeginInstruction + " <<SYS>>\n" + system + "\n<</SYS>>\n\n");
+            else if (firstRound)
+                prompt.Turn(round.UserIndex).Text(BeginInstruction + " ");
             else
-                prompt.Text(BeginInstruction + " ");
+                prompt.Turn(round.UserIndex).Special(Bos).Text(BeginInstruction + " ");
             firstRound = false;
 
-            prompt.Text(user + " " + EndInstruction);
-            if (assistant is not null)
-                prompt.Text(" " + assistant + " ").Special(Eos).Special(Bos);
+            prompt.Turn(round.UserIndex).Text(round.User + " " + EndInstruction);
+            if (round.Assistant is not null)
+                prompt.Turn(round.AssistantIndex).Reply().Text(" " + round.Assistant + " ").Special(Eos).EndReply();
         }
     }
 }

@@ -32,17 +32,21 @@ internal sealed class Llama3Template : ChatTemplate
 
     private protected override void Write(ChatConversation conversation, PromptBuilder prompt)
     {
-        prompt.Special(BeginOfText);
+        prompt.Turn(-1).Special(BeginOfText);
         var system = (conversation.System ?? DefaultSystemPrompt)?.Trim();
         if (!string.IsNullOrEmpty(system))
-            WriteMessage(prompt, "system", system);
-        foreach (var (user, assistant) in conversation.Rounds())
+            WriteMessage(prompt.Turn(conversation.SystemIndex), "system", system);
+        foreach (var round in conversation.Rounds)
         {
-            WriteMessage(prompt, "user", user.Trim());
-            if (assistant is not null)
-                WriteMessage(prompt, "assistant", assistant.Trim());
+            WriteMessage(prompt.Turn(round.UserIndex), "user", round.User.Trim());
+            if (round.Assistant is not null)
+            {
+                WriteHeader(prompt.Turn(round.AssistantIndex), "assistant");
+                prompt.Reply().Text(round.Assistant.Trim()).Special(EndOfTurn).EndReply();
+            }
         }
-        WriteHeader(prompt, "assistant");
+        if (conversation.IsOpen)
+            WriteHeader(prompt.Turn(-1), "assistant");
     }
 
     static void WriteMessage(PromptBuilder prompt, string role, string content)

@@ -28,14 +28,17 @@ internal sealed class ZephyrTemplate : ChatTemplate
 
     private protected override void Write(ChatConversation conversation, PromptBuilder prompt)
     {
-        WriteMessage(prompt, "<|system|>", conversation.System ?? DefaultSystemPrompt ?? "");
-        foreach (var (user, assistant) in conversation.Rounds())
+        WriteMessage(prompt.Turn(conversation.SystemIndex), "<|system|>", conversation.System ?? DefaultSystemPrompt ?? "");
+        foreach (var round in conversation.Rounds)
         {
-            WriteMessage(prompt, "<|user|>", user);
-            if (assistant is not null)
-                WriteMessage(prompt, "<|assistant|>", assistant);
+            WriteMessage(prompt.Turn(round.UserIndex), "<|user|>", round.User);
+            if (round.Assistant is not null)
+                // As in ChatML, the newline after </s> only separates messages.
+                prompt.Turn(round.AssistantIndex).Text("<|assistant|>\n")
+                      .Reply().Text(round.Assistant).Special(Eos).EndReply().Text("\n");
         }
-        prompt.Text("<|assistant|>\n");
+        if (conversation.IsOpen)
+            prompt.Turn(-1).Text("<|assistant|>\n");
     }
 
     static void WriteMessage(PromptBuilder prompt, string roleTag, string content) =>
