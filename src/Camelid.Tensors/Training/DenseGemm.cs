@@ -8,21 +8,28 @@ namespace Camelid.Tensors.Training;
 /// <summary>
 /// C (M, N) (+)= A (M, K) · B (K, N), all fp32 row-major with leading strides: the one matrix product of
 /// the training engine (forward, input gradient and weight gradient are all arranged to be this shape).
-/// Blocking, in the spirit of Goto's GEMM: a task owns a group of <see cref="GroupRows"/> rows of A and a
-/// range of 32-column blocks of B; per K chunk of <see cref="KChunk"/> it packs each 32-column panel of B
-/// contiguously (16 KiB, stays in L1) and runs the 6×32 <see cref="Microkernel"/> down the group's rows, whose
-/// A chunk (48 KiB) stays in L2 across the panels. Tails in M and N go through a zero-padded 6×32 tile.
+/// Blocking, in the spirit of Goto's GEMM: a task owns a group of up to <see cref="MaxGroupRows"/> rows of A and a
+/// range of 32-column blocks of B; per K chunk of <see cref="KChunk"/> it copies the group's A chunk into a
+/// buffer whose row stride is not a multiple of 4 KiB (rows of 2^k floats would all fall in the same L1 sets and
+/// alias in the load unit), packs each 32-column panel of B contiguously (16 KiB, stays in L1), and runs the 6×32
+/// <see cref="Microkernel"/> down the group's rows, whose A chunk stays in L2 across the panels. Tails in
+/// M and N go through a zero-padded 6×32 tile.
 /// Without AVX2/AVX-512 it falls back to row-times-scalar TensorPrimitives loops.
 /// </summary>
 public static unsafe class DenseGemm
 {
-    const int GroupRows = 96;
+    /// <summary>Most rows of A per task: their packed K chunk (336 × 144 floats, 189 KiB) stays in a 256–512 KiB L2.</summary>
+    const int MaxGroupRows = 336;
     const int KChunk = 128;
     const int Width = Microkernel.Columns;
     const int Height = Microkernel.Rows;
 
+    /// <summary>Row stride of the packed A chunk: KChunk plus one cache line.</summary>
+    const int PackedStride = KChunk + 16;
+
     [ThreadStatic] static float[]? t_panel;
     [ThreadStatic] static float[]? t_tile;
+    [ThreadStatic] static float[]? t_rows;
 
     public static void Multiply(float* a, int lda, float* b, int ldb, float* c, int ldc, int m, int n, int k, bool accumulate, ComputePool pool)
     {
@@ -35,15 +42,17 @@ public static unsafe class DenseGemm
                     new Span<float>(c + (long)i * ldc, n).Clear();
             return;
         }
-        int rowGroups = (m + GroupRows - 1) / GroupRows;
+        // Tall row groups: every group packs each B panel again, so fewer groups mean less copying (B is a whole
+        // weight matrix in the input-gradient product). Then enough column splits to keep every thread busy
+        // (several tasks each, the machine is shared), no more: each split re-packs the group's A chunk.
+        int groupRows = Math.Min(MaxGroupRows, (m + Height - 1) / Height * Height);
+        int rowGroups = (m + groupRows - 1) / groupRows;
         int columnBlocks = (n + Width - 1) / Width;
-        // Enough tasks to keep every thread busy (several each, the machine is shared), no more: each
-        // column split re-reads the group's A chunk.
         int columnSplits = Math.Clamp((4 * pool.Threads + rowGroups - 1) / rowGroups, 1, columnBlocks);
         var body = new Body
         {
             A = a, B = b, C = c, Lda = lda, Ldb = ldb, Ldc = ldc, M = m, N = n, K = k,
-            Accumulate = accumulate, RowGroups = rowGroups, ColumnBlocks = columnBlocks, ColumnSplits = columnSplits,
+            Accumulate = accumulate, GroupRows = groupRows, RowGroups = rowGroups, ColumnBlocks = columnBlocks, ColumnSplits = columnSplits,
         };
         pool.For(rowGroups * columnSplits, ref body);
     }
@@ -51,7 +60,7 @@ public static unsafe class DenseGemm
     struct Body : IParallelBody
     {
         public float* A, B, C;
-        public int Lda, Ldb, Ldc, M, N, K, RowGroups, ColumnBlocks, ColumnSplits;
+        public int Lda, Ldb, Ldc, M, N, K, GroupRows, RowGroups, ColumnBlocks, ColumnSplits;
         public bool Accumulate;
 
         public void Execute(int start, int end)
@@ -73,33 +82,36 @@ public static unsafe class DenseGemm
         {
             float* panel = PinnedScratch.Ensure(ref t_panel, KChunk * Width);
             float* tile = PinnedScratch.Ensure(ref t_tile, Height * Width);
+            float* rows = PinnedScratch.Ensure(ref t_rows, MaxGroupRows * PackedStride);
             for (int k0 = 0; k0 < K; k0 += KChunk)
             {
                 int kc = Math.Min(KChunk, K - k0);
                 bool accumulate = Accumulate || k0 > 0;
+                for (int i = m0; i < m1; i++)
+                    new ReadOnlySpan<float>(A + (long)i * Lda + k0, kc).CopyTo(new Span<float>(rows + (i - m0) * PackedStride, kc));
                 for (int nb = n0; nb < n1; nb += Width)
                 {
                     int width = Math.Min(Width, n1 - nb);
                     Pack(panel, B + (long)k0 * Ldb + nb, Ldb, kc, width);
                     for (int i = m0; i < m1; i += Height)
                     {
-                        int rows = Math.Min(Height, m1 - i);
-                        float* a = A + (long)i * Lda + k0;
+                        int height = Math.Min(Height, m1 - i);
+                        float* a = rows + (i - m0) * PackedStride;
                         float* c = C + (long)i * Ldc + nb;
-                        if (rows == Height && width == Width)
+                        if (height == Height && width == Width)
                         {
-                            Microkernel.Multiply6x32(a, Lda, Height, kc, panel, Width, c, Ldc, accumulate);
+                            Microkernel.Multiply6x32(a, PackedStride, Height, kc, panel, Width, c, Ldc, accumulate);
                             continue;
                         }
                         for (int r = 0; r < Height; r++)
                         {
                             var line = new Span<float>(tile + r * Width, Width);
                             line.Clear();
-                            if (accumulate && r < rows)
+                            if (accumulate && r < height)
                                 new ReadOnlySpan<float>(c + (long)r * Ldc, width).CopyTo(line);
                         }
-                        Microkernel.Multiply6x32(a, Lda, rows, kc, panel, Width, tile, Width, accumulate: true);
-                        for (int r = 0; r < rows; r++)
+                        Microkernel.Multiply6x32(a, PackedStride, height, kc, panel, Width, tile, Width, accumulate: true);
+                        for (int r = 0; r < height; r++)
                             new ReadOnlySpan<float>(tile + r * Width, width).CopyTo(new Span<float>(c + (long)r * Ldc, width));
                     }
                 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Camelid.Tensors.Threading;
 
 namespace Camelid.Tensors.Training;
 
@@ -63,12 +64,15 @@ public static partial class Differentiable
     /// <summary>dgate = dh⊙up⊙σ(g)(1 + g(1 − σ(g))), dup = dh⊙silu(g). Overwrites both.</summary>
     public static void SwiGluBackward(Span<float> dgate, Span<float> dup, ReadOnlySpan<float> dh, ReadOnlySpan<float> gate, ReadOnlySpan<float> up)
     {
-        for (int i = 0; i < gate.Length; i++)
-        {
-            float g = gate[i], s = 1f / (1f + MathF.Exp(-g));
-            dup[i] = dh[i] * g * s;
-            dgate[i] = dh[i] * up[i] * s * (1f + g * (1f - s));
-        }
+        var sigmoid = dup; // σ(g) lives in dup until dgate is done with it
+        TensorPrimitives.Sigmoid(gate, sigmoid);
+        TensorPrimitives.Subtract(1f, sigmoid, dgate);
+        TensorPrimitives.MultiplyAdd(gate, dgate, 1f, dgate);
+        TensorPrimitives.Multiply(dgate, sigmoid, dgate);
+        TensorPrimitives.Multiply(dgate, up, dgate);
+        TensorPrimitives.Multiply(dgate, dh, dgate);
+        TensorPrimitives.Multiply(sigmoid, gate, dup);
+        TensorPrimitives.Multiply(dup, dh, dup);
     }
 
     /// <summary>
@@ -148,31 +152,61 @@ public static partial class Differentiable
     /// <summary>
     /// Softmax cross-entropy per row of logits (rows, vocab) against <paramref name="targets"/> (rows; negative =
     /// no loss). Overwrites the logits with dLoss/dlogits = (softmax − onehot)·<paramref name="scale"/> (zero on
-    /// ignored rows) and returns the sum of the rows' losses, in double.
+    /// ignored rows) and returns the sum of the rows' losses, in double. Rows are split over the pool.
     /// </summary>
-    public static double CrossEntropyForwardBackward(Span<float> logits, ReadOnlySpan<int> targets, int vocab, float scale)
+    public static unsafe double CrossEntropyForwardBackward(Span<float> logits, ReadOnlySpan<int> targets, int vocab, float scale, ComputePool? pool = null)
     {
-        double total = 0;
-        for (int t = 0; t < targets.Length; t++)
-        {
-            var row = logits.Slice(t * vocab, vocab);
-            int target = targets[t];
-            if (target < 0)
-            {
-                row.Clear();
-                continue;
-            }
+        int rows = targets.Length;
+        if (logits.Length < (long)rows * vocab)
+            throw new ArgumentException($"logits hold {logits.Length} values; {rows} rows × {vocab} are needed");
+        foreach (int target in targets)
             if (target >= vocab)
                 throw new ArgumentOutOfRangeException(nameof(targets), $"target id {target} is outside the vocabulary (0..{vocab - 1})");
-            float max = TensorPrimitives.Max(row);
-            TensorPrimitives.Subtract(row, max, row);
-            float shiftedTarget = row[target];
-            TensorPrimitives.Exp(row, row);
-            double sum = TensorPrimitives.Sum(row);
-            total += Math.Log(sum) - shiftedTarget;
-            TensorPrimitives.Multiply(row, (float)(scale / sum), row);
-            row[target] -= scale;
+        var losses = new double[rows];
+        fixed (float* lp = logits)
+        fixed (int* tp = targets)
+        fixed (double* sp = losses)
+        {
+            var body = new CrossEntropyBody { Logits = lp, Targets = tp, Losses = sp, Vocab = vocab, Scale = scale };
+            if (pool == null)
+                body.Execute(0, rows);
+            else
+                pool.For(rows, ref body);
         }
+        double total = 0;
+        foreach (double loss in losses)
+            total += loss;
         return total;
+    }
+
+    unsafe struct CrossEntropyBody : IParallelBody
+    {
+        public float* Logits;
+        public int* Targets;
+        public double* Losses;
+        public int Vocab;
+        public float Scale;
+
+        public readonly void Execute(int start, int end)
+        {
+            for (int t = start; t < end; t++)
+            {
+                var row = new Span<float>(Logits + (long)t * Vocab, Vocab);
+                int target = Targets[t];
+                if (target < 0)
+                {
+                    row.Clear();
+                    continue;
+                }
+                float max = TensorPrimitives.Max(row);
+                TensorPrimitives.Subtract(row, max, row);
+                float shiftedTarget = row[target];
+                TensorPrimitives.Exp(row, row);
+                double sum = TensorPrimitives.Sum(row);
+                Losses[t] = Math.Log(sum) - shiftedTarget;
+                TensorPrimitives.Multiply(row, (float)(Scale / sum), row);
+                row[target] -= Scale;
+            }
+        }
     }
 }

@@ -20,9 +20,9 @@ public static unsafe partial class Differentiable
         float* yt = PinnedScratch.Ensure(ref t_transposedOutput, (long)outFeatures * T);
         fixed (float* xp = x, yp = y, wp = w)
         {
-            Transposition.Transpose(xp, xt, T, inFeatures);
+            Transposition.Transpose(xp, xt, T, inFeatures, pool);
             DenseGemm.Multiply(wp, inFeatures, xt, T, yt, T, outFeatures, T, inFeatures, accumulate: false, pool);
-            Transposition.Transpose(yt, yp, outFeatures, T);
+            Transposition.Transpose(yt, yp, outFeatures, T, pool);
         }
     }
 
@@ -44,7 +44,7 @@ public static unsafe partial class Differentiable
             if (dw.IsEmpty)
                 return;
             float* dyt = PinnedScratch.Ensure(ref t_transposedOutput, (long)outFeatures * T);
-            Transposition.Transpose(dyp, dyt, T, outFeatures);
+            Transposition.Transpose(dyp, dyt, T, outFeatures, pool);
             DenseGemm.Multiply(dyt, T, xp, inFeatures, dwp, inFeatures, outFeatures, inFeatures, T, accumulate: true, pool);
         }
     }

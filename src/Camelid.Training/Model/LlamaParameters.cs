@@ -89,18 +89,17 @@ public sealed class LlamaParameters
     /// </summary>
     public static LlamaParameters Random(LlamaConfig c, int seed, bool tiedOutput)
     {
-        var random = new Random(seed);
         var names = TensorNames.Gguf;
         float residualStd = (float)(0.02 / Math.Sqrt(2.0 * c.Layers));
+        var fills = new List<(Parameter Parameter, float Std)>();
         Parameter Normal(string name, int rows, int cols, float std)
         {
             var p = new Parameter(name, rows, cols);
-            for (int i = 0; i < p.Count; i++)
-                p.Value[i] = (float)(std * Gaussian(random));
+            fills.Add((p, std));
             return p;
         }
         Parameter Ones(string name) { var p = new Parameter(name, 1, c.Dim); p.Value.AsSpan().Fill(1f); return p; }
-        return new LlamaParameters
+        var parameters = new LlamaParameters
         {
             Config = c,
             TokenEmbedding = Normal(names.TokenEmbedding, c.VocabSize, c.Dim, 0.02f),
@@ -118,7 +117,24 @@ public sealed class LlamaParameters
             }).ToArray(),
             OutputNorm = Ones(names.OutputNorm),
             Output = tiedOutput ? null : Normal(names.Output, c.VocabSize, c.Dim, 0.02f),
-        }.WithAllTrainable();
+        };
+        // Each tensor draws from its own generator, seeded by (seed, its index): the same weights whatever the
+        // number of threads that fill them (a 1.1B model takes a minute on one core).
+        Parallel.For(0, fills.Count, i => FillNormal(fills[i].Parameter.Value, fills[i].Std, unchecked(seed * 1_000_003 + i)));
+        return parameters.WithAllTrainable();
+    }
+
+    /// <summary>Box–Muller pairs; 1 - NextDouble() keeps the logarithm's argument in (0, 1].</summary>
+    static void FillNormal(float[] values, float std, int seed)
+    {
+        var random = new Random(seed);
+        for (int i = 0; i < values.Length; i += 2)
+        {
+            double radius = std * Math.Sqrt(-2.0 * Math.Log(1.0 - random.NextDouble())), angle = 2 * Math.PI * random.NextDouble();
+            values[i] = (float)(radius * Math.Cos(angle));
+            if (i + 1 < values.Length)
+                values[i + 1] = (float)(radius * Math.Sin(angle));
+        }
     }
 
     LlamaParameters WithAllTrainable()
@@ -126,12 +142,5 @@ public sealed class LlamaParameters
         foreach (var p in All)
             p.Trainable = true;
         return this;
-    }
-
-    static double Gaussian(Random random)
-    {
-        // Box–Muller; 1 - NextDouble() keeps the logarithm's argument in (0, 1].
-        double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
-        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 }

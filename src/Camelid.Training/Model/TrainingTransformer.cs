@@ -14,8 +14,11 @@ namespace Camelid.Training.Model;
 /// </summary>
 public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool pool, bool gradientCheckpointing = false)
 {
-    /// <summary>Rows of logits materialised at once: the head is the largest activation (rows × vocab).</summary>
-    const int HeadChunkRows = 256;
+    /// <summary>
+    /// Logits materialised at once (rows × vocab floats, 128 MiB): the head is the largest activation, but the
+    /// fewer chunks, the fewer passes over the head's weight and gradient (which are as large as a whole layer).
+    /// </summary>
+    const int HeadChunkFloats = 32 << 20;
 
     readonly Camelid.Model.LlamaConfig _c = parameters.Config;
     readonly float[] _inverseFrequencies = parameters.Config.RopeInverseFrequencies();
@@ -103,13 +106,14 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
         var head = parameters.OutputHead;
         RmsNormForward(b.Final, b.FinalRstd, b.FinalInput, parameters.OutputNorm.Value, T, dim, _c.RmsNormEps);
         double loss = 0;
-        for (int row = 0; row < T; row += HeadChunkRows)
+        int chunk = HeadChunkRows(T, vocab);
+        for (int row = 0; row < T; row += chunk)
         {
-            int rows = Math.Min(HeadChunkRows, T - row);
+            int rows = Math.Min(chunk, T - row);
             var x = b.Final.AsSpan(row * dim, rows * dim);
             var logits = b.Logits.AsSpan(0, rows * vocab);
             LinearForward(logits, x, head.Value, rows, dim, vocab, pool);
-            loss += CrossEntropyForwardBackward(logits, batch.Targets.AsSpan(row, rows), vocab, lossScale);
+            loss += CrossEntropyForwardBackward(logits, batch.Targets.AsSpan(row, rows), vocab, lossScale, pool);
             if (backward)
                 LinearBackward(b.DNormed.AsSpan(row * dim, rows * dim), head.Gradient, logits, x, head.Value, rows, dim, vocab, pool);
         }
@@ -159,6 +163,8 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
         RmsNormBackward(dx, p.AttentionNorm.Gradient, b.DNormed, a.AttentionRstd, a.Input, p.AttentionNorm.Value, T, dim);
     }
 
+    static int HeadChunkRows(int tokens, int vocab) => Math.Clamp(HeadChunkFloats / vocab, 1, tokens);
+
     AttentionShape Shape(TokenBatch batch) => new(batch.Rows, batch.Length, _c.Heads, _c.KvHeads, _c.HeadSize);
 
     static void Add(float[] sum, float[] a, float[] b, int count) =>
@@ -199,7 +205,7 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
             Delta2 = new float[T * c.Dim];
             Final = new float[T * c.Dim];
             FinalRstd = new float[T];
-            Logits = new float[Math.Min(T, HeadChunkRows) * c.VocabSize];
+            Logits = new float[HeadChunkRows(T, c.VocabSize) * c.VocabSize];
             DX = new float[T * c.Dim];
             DNormed = new float[T * c.Dim];
             DAttention = new float[T * c.Dim];

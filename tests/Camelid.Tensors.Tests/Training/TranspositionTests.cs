@@ -18,7 +18,10 @@ public sealed unsafe class TranspositionTests
     [InlineData(31, 47)]
     [InlineData(48, 5)]
     [InlineData(0, 7)]
-    public void Transpose_PutsEveryValueAtItsMirroredIndex(int rows, int cols)
+    [InlineData(8, 8)]
+    [InlineData(203, 171, 2)]   // 8×8 register blocks, their edges, and bands split over two threads
+    [InlineData(256, 288, 2)]
+    public void Transpose_PutsEveryValueAtItsMirroredIndex(int rows, int cols, int threads = 0)
     {
         var rng = new Random(rows * 100 + cols);
         var source = TestData.Gaussian(rng, rows * cols);
@@ -28,8 +31,9 @@ public sealed unsafe class TranspositionTests
             source[(i * 7) % source.Length] = specials[i];
         var destination = Enumerable.Repeat(Untouched, rows * cols + Guard).ToArray();
 
+        using var pool = threads > 0 ? new Camelid.Tensors.Threading.ComputePool(threads) : null;
         fixed (float* src = source, dst = destination)
-            Transposition.Transpose(src, dst, rows, cols);
+            Transposition.Transpose(src, dst, rows, cols, pool);
 
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
