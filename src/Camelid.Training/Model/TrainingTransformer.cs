@@ -63,18 +63,20 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
 
     void Forward(TokenBatch batch, Buffers b, bool keepActivations)
     {
-        int T = batch.Tokens;
         EmbeddingForward(b.LayerInput(0), batch.Inputs, parameters.TokenEmbedding.Value, _c.Dim);
         for (int l = 0; l < _c.Layers; l++)
         {
             var a = b.For(l, keepActivations);
             BlockForward(a, parameters.Layers[l], batch, b, b.LayerInput(l + 1));
         }
-        _ = T;
     }
 
-    /// <summary>One block: x += Wo·attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x)); x += W2·(silu(W1·n(x)) ⊙ W3·n(x)).</summary>
-    void BlockForward(LayerActivations a, LayerParameters p, TokenBatch batch, Buffers b, float[] output)
+    /// <summary>
+    /// One block: x += Wo·attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x)); x += W2·(silu(W1·n(x)) ⊙ W3·n(x)).
+    /// Without <paramref name="output"/> (a recomputation for the backward pass, which needs the block's
+    /// activations but not its output) the last product, W2's, is skipped.
+    /// </summary>
+    void BlockForward(LayerActivations a, LayerParameters p, TokenBatch batch, Buffers b, float[]? output)
     {
         int T = batch.Tokens, dim = _c.Dim, kvDim = _c.KvDim, hidden = _c.HiddenDim;
         var shape = Shape(batch);
@@ -92,6 +94,8 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
         LinearForward(a.Gate, a.FfnNormed, p.W1.Value, T, dim, hidden, pool);
         LinearForward(a.Up, a.FfnNormed, p.W3.Value, T, dim, hidden, pool);
         SwiGluForward(a.Hidden.AsSpan(0, T * hidden), a.Gate.AsSpan(0, T * hidden), a.Up.AsSpan(0, T * hidden));
+        if (output == null)
+            return;
         LinearForward(b.Delta, a.Hidden, p.W2.Value, T, hidden, dim, pool);
         Add(output, a.Middle, b.Delta, T * dim);
     }
@@ -132,7 +136,7 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
         {
             var a = b.For(l, keepActivations: true);
             if (gradientCheckpointing)
-                BlockForward(a, parameters.Layers[l], batch, b, b.Delta2);
+                BlockForward(a, parameters.Layers[l], batch, b, output: null);
             BlockBackward(a, parameters.Layers[l], batch, b);
         }
         EmbeddingBackward(parameters.TokenEmbedding.Gradient, batch.Inputs, b.DX, _c.Dim);
@@ -187,7 +191,7 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
         readonly float[][] _inputs;            // (layers + 1) × (T, dim): block inputs, the last is the final norm's input
         public readonly int Rows, Length;
         public readonly float[] Cos, Sin;      // (length, headSize/2)
-        public readonly float[] Delta, Delta2; // (T, dim) a sub-layer's output; a recomputed block's (discarded) output
+        public readonly float[] Delta;         // (T, dim) a sub-layer's output
         public readonly float[] Final, FinalRstd, Logits;
         public readonly float[] DX, DNormed, DAttention, DQ, DK, DV, DHidden, DGate, DUp;
 
@@ -202,7 +206,6 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
                 ? [new LayerActivations(T, rows, c, input: _inputs[0])]
                 : Enumerable.Range(0, c.Layers).Select(l => new LayerActivations(T, rows, c, input: _inputs[l])).ToArray();
             Delta = new float[T * c.Dim];
-            Delta2 = new float[T * c.Dim];
             Final = new float[T * c.Dim];
             FinalRstd = new float[T];
             Logits = new float[HeadChunkRows(T, c.VocabSize) * c.VocabSize];
@@ -234,7 +237,7 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
             {
                 long inputs = _inputs.Sum(i => 4L * i.Length);
                 long layers = _layers.Sum(a => a.Bytes - 4L * a.Input.Length);
-                long scratch = 4L * (Delta.Length + Delta2.Length + Final.Length + FinalRstd.Length + Logits.Length + DX.Length + DNormed.Length
+                long scratch = 4L * (Delta.Length + Final.Length + FinalRstd.Length + Logits.Length + DX.Length + DNormed.Length
                     + DAttention.Length + DQ.Length + DK.Length + DV.Length + DHidden.Length + DGate.Length + DUp.Length + Cos.Length + Sin.Length);
                 return inputs + layers + scratch;
             }
