@@ -85,17 +85,18 @@ internal static unsafe class Microkernel
         int last = validRows - 1;
         float* a0 = a, a1 = a + Math.Min(1, last) * aStride, a2 = a + Math.Min(2, last) * aStride;
         float* a3 = a + Math.Min(3, last) * aStride, a4 = a + Math.Min(4, last) * aStride, a5 = a + Math.Min(5, last) * aStride;
-        for (int j = 0; j < k; j++)
+        // Memory-operand broadcasts (one load uop each) and pointers stepped by addition keep the loop at
+        // 8 loads + 12 FMAs per k.
+        for (int j = 0; j < k; j++, b += bStride)
         {
-            float* bj = b + (long)j * bStride;
-            var b0 = Vector256.Load(bj);
-            var b1 = Vector256.Load(bj + 8);
-            var s = Vector256.Create(a0[j]); c00 = Fma.MultiplyAdd(s, b0, c00); c01 = Fma.MultiplyAdd(s, b1, c01);
-            s = Vector256.Create(a1[j]); c10 = Fma.MultiplyAdd(s, b0, c10); c11 = Fma.MultiplyAdd(s, b1, c11);
-            s = Vector256.Create(a2[j]); c20 = Fma.MultiplyAdd(s, b0, c20); c21 = Fma.MultiplyAdd(s, b1, c21);
-            s = Vector256.Create(a3[j]); c30 = Fma.MultiplyAdd(s, b0, c30); c31 = Fma.MultiplyAdd(s, b1, c31);
-            s = Vector256.Create(a4[j]); c40 = Fma.MultiplyAdd(s, b0, c40); c41 = Fma.MultiplyAdd(s, b1, c41);
-            s = Vector256.Create(a5[j]); c50 = Fma.MultiplyAdd(s, b0, c50); c51 = Fma.MultiplyAdd(s, b1, c51);
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var s = Avx.BroadcastScalarToVector256(a0 + j); c00 = Fma.MultiplyAdd(s, b0, c00); c01 = Fma.MultiplyAdd(s, b1, c01);
+            s = Avx.BroadcastScalarToVector256(a1 + j); c10 = Fma.MultiplyAdd(s, b0, c10); c11 = Fma.MultiplyAdd(s, b1, c11);
+            s = Avx.BroadcastScalarToVector256(a2 + j); c20 = Fma.MultiplyAdd(s, b0, c20); c21 = Fma.MultiplyAdd(s, b1, c21);
+            s = Avx.BroadcastScalarToVector256(a3 + j); c30 = Fma.MultiplyAdd(s, b0, c30); c31 = Fma.MultiplyAdd(s, b1, c31);
+            s = Avx.BroadcastScalarToVector256(a4 + j); c40 = Fma.MultiplyAdd(s, b0, c40); c41 = Fma.MultiplyAdd(s, b1, c41);
+            s = Avx.BroadcastScalarToVector256(a5 + j); c50 = Fma.MultiplyAdd(s, b0, c50); c51 = Fma.MultiplyAdd(s, b1, c51);
         }
         c00.Store(c); c01.Store(c + 8);
         c10.Store(c + cStride); c11.Store(c + cStride + 8);
