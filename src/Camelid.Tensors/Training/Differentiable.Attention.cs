@@ -140,6 +140,42 @@ public static unsafe partial class Differentiable
         }
     }
 
+    /// <summary>
+    /// Rows of the causal products go in bands: band [r0, r1) of a score matrix has nothing right of column r1,
+    /// so each band multiplies only up to there, about half the work of the full square.
+    /// </summary>
+    const int CausalBand = 48;
+
+    /// <summary>scores (L, L) = a (L, hs) · bT (hs, L) on and below the diagonal (band by band; entries right of a band's end are not written).</summary>
+    static void CausalScores(float* a, float* bT, float* scores, int L, int hs, ComputePool pool)
+    {
+        for (int r0 = 0; r0 < L; r0 += CausalBand)
+        {
+            int r1 = Math.Min(L, r0 + CausalBand);
+            DenseGemm.Multiply(a + (long)r0 * hs, hs, bT, L, scores + (long)r0 * L, L, r1 - r0, r1, hs, accumulate: false, pool);
+        }
+    }
+
+    /// <summary>c (L, width) = lower (L, L) · b (L, width) for a lower-triangular matrix (zero right of the diagonal).</summary>
+    static void LowerTimes(float* lower, float* b, int ldb, float* c, int ldc, int L, int width, ComputePool pool)
+    {
+        for (int r0 = 0; r0 < L; r0 += CausalBand)
+        {
+            int r1 = Math.Min(L, r0 + CausalBand);
+            DenseGemm.Multiply(lower + (long)r0 * L, L, b, ldb, c + (long)r0 * ldc, ldc, r1 - r0, width, r1, accumulate: false, pool);
+        }
+    }
+
+    /// <summary>c (L, width) (+)= upper (L, L) · b (L, width) for an upper-triangular matrix (zero left of the diagonal).</summary>
+    static void UpperTimes(float* upper, float* b, int ldb, float* c, int ldc, int L, int width, bool accumulate, ComputePool pool)
+    {
+        for (int r0 = 0; r0 < L; r0 += CausalBand)
+        {
+            int r1 = Math.Min(L, r0 + CausalBand);
+            DenseGemm.Multiply(upper + (long)r0 * L + r0, L, b + (long)r0 * ldb, ldb, c + (long)r0 * ldc, ldc, r1 - r0, width, L - r0, accumulate, pool);
+        }
+    }
+
     /// <summary>One task per (sequence, query head): S = q·kᵀ, P = causal softmax, o = P·v, as matrix products.</summary>
     struct AttentionForwardBody : IParallelBody
     {
@@ -161,9 +197,9 @@ public static unsafe partial class Differentiable
                     Gather(K, s.KvWidth, first, kvh * hs, k, L, hs);
                     Gather(V, s.KvWidth, first, kvh * hs, v, L, hs);
                     Transposition.Transpose(k, kt, L, hs);
-                    DenseGemm.Multiply(q, hs, kt, L, scores, L, L, L, hs, accumulate: false, Pool);
+                    CausalScores(q, kt, scores, L, hs, Pool);
                     CausalSoftmax(scores, L, s.Scale, null, Lse + ((long)b * s.Heads + h) * L);
-                    DenseGemm.Multiply(scores, L, v, hs, o, hs, L, hs, L, accumulate: false, Pool);
+                    LowerTimes(scores, v, hs, o, hs, L, hs, Pool);
                     Scatter(o, O, s.QueryWidth, first, h * hs, L, hs, accumulate: false);
                 }
         }
@@ -202,9 +238,9 @@ public static unsafe partial class Differentiable
                         Gather(O, s.QueryWidth, first, h * hs, o, L, hs);
                         Gather(DO, s.QueryWidth, first, h * hs, dout, L, hs);
 
-                        DenseGemm.Multiply(q, hs, kt, L, probabilities, L, L, L, hs, accumulate: false, Pool);
+                        CausalScores(q, kt, probabilities, L, hs, Pool);
                         CausalSoftmax(probabilities, L, s.Scale, Lse + ((long)b * s.Heads + h) * L, null);
-                        DenseGemm.Multiply(dout, hs, vt, L, dscores, L, L, L, hs, accumulate: false, Pool); // dP
+                        CausalScores(dout, vt, dscores, L, hs, Pool); // dP
                         for (int t = 0; t < L; t++)
                         {
                             float rowDot = TensorPrimitives.Dot(new ReadOnlySpan<float>(dout + (long)t * hs, hs), new ReadOnlySpan<float>(o + (long)t * hs, hs));
@@ -216,12 +252,12 @@ public static unsafe partial class Differentiable
                             ds[(t + 1)..].Clear();
                         }
                         // dq = dS·k, written straight into the head's columns of dq (no other task touches them).
-                        DenseGemm.Multiply(dscores, L, k, hs, DQ + first * s.QueryWidth + h * hs, s.QueryWidth, L, hs, L, accumulate: false, Pool);
+                        LowerTimes(dscores, k, hs, DQ + first * s.QueryWidth + h * hs, s.QueryWidth, L, hs, Pool);
                         // dk += dSᵀ·q and dv += Pᵀ·do, into the kv head's columns.
                         Transposition.Transpose(dscores, transposed, L, L);
-                        DenseGemm.Multiply(transposed, L, q, hs, DK + first * s.KvWidth + kvh * hs, s.KvWidth, L, hs, L, accumulate: !firstHead, Pool);
+                        UpperTimes(transposed, q, hs, DK + first * s.KvWidth + kvh * hs, s.KvWidth, L, hs, accumulate: !firstHead, Pool);
                         Transposition.Transpose(probabilities, transposed, L, L);
-                        DenseGemm.Multiply(transposed, L, dout, hs, DV + first * s.KvWidth + kvh * hs, s.KvWidth, L, hs, L, accumulate: !firstHead, Pool);
+                        UpperTimes(transposed, dout, hs, DV + first * s.KvWidth + kvh * hs, s.KvWidth, L, hs, accumulate: !firstHead, Pool);
                     }
                 }
         }

@@ -98,6 +98,7 @@ public sealed class DifferentiableForwardTests(ITestOutputHelper output)
     [InlineData(2, 7, 6, 2, 8, 2)]
     [InlineData(2, 7, 4, 4, 8, 2)]
     [InlineData(1, 33, 2, 1, 16, 1)]
+    [InlineData(2, 130, 4, 2, 8, 2)]
     [InlineData(3, 1, 2, 2, 4, 2)]
     public void AttentionForward_MatchesDoubleReferenceAndSavesLogSumExp(int batch, int length, int heads, int kvHeads, int headSize, int threads)
     {

@@ -129,10 +129,11 @@ public sealed class DifferentiableGradientTests(ITestOutputHelper output)
     [InlineData(6, 2, 2)]
     [InlineData(4, 4, 2)]
     [InlineData(3, 1, 1)]
-    public void AttentionBackward_MatchesFiniteDifferences(int heads, int kvHeads, int threads)
+    [InlineData(2, 1, 2, 1, 100, 4)] // longer than one causal band of 48 rows: the banded products and their tail
+    public void AttentionBackward_MatchesFiniteDifferences(int heads, int kvHeads, int threads, int batch = 2, int length = 7, int headSize = 8)
     {
-        var shape = new Differentiable.AttentionShape(Batch: 2, Length: 7, heads, kvHeads, HeadSize: 8);
-        var rng = new Random(60 + 10 * heads + kvHeads + threads);
+        var shape = new Differentiable.AttentionShape(batch, length, heads, kvHeads, headSize);
+        var rng = new Random(60 + 10 * heads + kvHeads + threads + length);
         float[] q = TestData.Gaussian(rng, shape.Rows * shape.QueryWidth);
         float[] k = TestData.Gaussian(rng, shape.Rows * shape.KvWidth);
         float[] v = TestData.Gaussian(rng, shape.Rows * shape.KvWidth);
