@@ -45,8 +45,10 @@ public static unsafe class DenseGemm
         // Tall row groups: every group packs each B panel again, so fewer groups mean less copying (B is a whole
         // weight matrix in the input-gradient product). Then enough column splits to keep every thread busy
         // (several tasks each, the machine is shared), no more: each split re-packs the group's A chunk.
-        int groupRows = Math.Min(MaxGroupRows, (m + Height - 1) / Height * Height);
-        int rowGroups = (m + groupRows - 1) / groupRows;
+        // Groups of equal height (a multiple of 6), so no task is left with a thin remainder.
+        int rowGroups = (m + MaxGroupRows - 1) / MaxGroupRows;
+        int groupRows = ((m + rowGroups - 1) / rowGroups + Height - 1) / Height * Height;
+        rowGroups = (m + groupRows - 1) / groupRows;
         int columnBlocks = (n + Width - 1) / Width;
         int columnSplits = Math.Clamp((4 * pool.Threads + rowGroups - 1) / rowGroups, 1, columnBlocks);
         var body = new Body

@@ -53,26 +53,73 @@ public static partial class Differentiable
         }
     }
 
-    /// <summary>h = silu(gate) ⊙ up (the SwiGLU of LLaMA's feed-forward network), all (n).</summary>
-    public static void SwiGluForward(Span<float> h, ReadOnlySpan<float> gate, ReadOnlySpan<float> up)
+    /// <summary>Elements per parallel chunk of the element-wise kernels (256 KiB of each operand).</summary>
+    const int ElementChunk = 1 << 16;
+
+    /// <summary>h = silu(gate) ⊙ up (the SwiGLU of LLaMA's feed-forward network), all (n), in chunks over the pool.</summary>
+    public static unsafe void SwiGluForward(Span<float> h, ReadOnlySpan<float> gate, ReadOnlySpan<float> up, ComputePool? pool = null)
     {
-        TensorPrimitives.Sigmoid(gate, h);
-        TensorPrimitives.Multiply(h, gate, h);
-        TensorPrimitives.Multiply(h, up, h);
+        fixed (float* hp = h, gp = gate, upp = up)
+        {
+            var body = new SwiGluBody { H = hp, Gate = gp, Up = upp, Count = gate.Length };
+            RunChunked(ref body, gate.Length, pool);
+        }
     }
 
     /// <summary>dgate = dh⊙up⊙σ(g)(1 + g(1 − σ(g))), dup = dh⊙silu(g). Overwrites both.</summary>
-    public static void SwiGluBackward(Span<float> dgate, Span<float> dup, ReadOnlySpan<float> dh, ReadOnlySpan<float> gate, ReadOnlySpan<float> up)
+    public static unsafe void SwiGluBackward(Span<float> dgate, Span<float> dup, ReadOnlySpan<float> dh, ReadOnlySpan<float> gate, ReadOnlySpan<float> up, ComputePool? pool = null)
     {
-        var sigmoid = dup; // σ(g) lives in dup until dgate is done with it
-        TensorPrimitives.Sigmoid(gate, sigmoid);
-        TensorPrimitives.Subtract(1f, sigmoid, dgate);
-        TensorPrimitives.MultiplyAdd(gate, dgate, 1f, dgate);
-        TensorPrimitives.Multiply(dgate, sigmoid, dgate);
-        TensorPrimitives.Multiply(dgate, up, dgate);
-        TensorPrimitives.Multiply(dgate, dh, dgate);
-        TensorPrimitives.Multiply(sigmoid, gate, dup);
-        TensorPrimitives.Multiply(dup, dh, dup);
+        fixed (float* dgp = dgate, dup_ = dup, dhp = dh, gp = gate, upp = up)
+        {
+            var body = new SwiGluBody { DGate = dgp, DUp = dup_, DH = dhp, Gate = gp, Up = upp, Count = gate.Length, Backward = true };
+            RunChunked(ref body, gate.Length, pool);
+        }
+    }
+
+    static void RunChunked<TBody>(ref TBody body, int count, ComputePool? pool) where TBody : struct, IParallelBody
+    {
+        int chunks = (count + ElementChunk - 1) / ElementChunk;
+        if (pool == null || chunks <= 1)
+            body.Execute(0, chunks);
+        else
+            pool.For(chunks, ref body);
+    }
+
+    unsafe struct SwiGluBody : IParallelBody
+    {
+        public float* H, DGate, DUp, DH, Gate, Up;
+        public int Count;
+        public bool Backward;
+
+        public readonly void Execute(int start, int end)
+        {
+            for (int chunk = start; chunk < end; chunk++)
+            {
+                int first = chunk * ElementChunk, n = Math.Min(ElementChunk, Count - first);
+                var gate = new ReadOnlySpan<float>(Gate + first, n);
+                var up = new ReadOnlySpan<float>(Up + first, n);
+                if (!Backward)
+                {
+                    var h = new Span<float>(H + first, n);
+                    TensorPrimitives.Sigmoid(gate, h);
+                    TensorPrimitives.Multiply(h, gate, h);
+                    TensorPrimitives.Multiply(h, up, h);
+                    continue;
+                }
+                var dgate = new Span<float>(DGate + first, n);
+                var dup = new Span<float>(DUp + first, n);
+                var dh = new ReadOnlySpan<float>(DH + first, n);
+                var sigmoid = dup; // σ(g) lives in dup until dgate is done with it
+                TensorPrimitives.Sigmoid(gate, sigmoid);
+                TensorPrimitives.Subtract(1f, sigmoid, dgate);
+                TensorPrimitives.MultiplyAdd(gate, dgate, 1f, dgate);
+                TensorPrimitives.Multiply(dgate, sigmoid, dgate);
+                TensorPrimitives.Multiply(dgate, up, dgate);
+                TensorPrimitives.Multiply(dgate, dh, dgate);
+                TensorPrimitives.Multiply(sigmoid, gate, dup);
+                TensorPrimitives.Multiply(dup, dh, dup);
+            }
+        }
     }
 
     /// <summary>

@@ -93,7 +93,7 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
         RmsNormForward(a.FfnNormed, a.FfnRstd, a.Middle, p.FfnNorm.Value, T, dim, _c.RmsNormEps);
         LinearForward(a.Gate, a.FfnNormed, p.W1.Value, T, dim, hidden, pool);
         LinearForward(a.Up, a.FfnNormed, p.W3.Value, T, dim, hidden, pool);
-        SwiGluForward(a.Hidden.AsSpan(0, T * hidden), a.Gate.AsSpan(0, T * hidden), a.Up.AsSpan(0, T * hidden));
+        SwiGluForward(a.Hidden.AsSpan(0, T * hidden), a.Gate.AsSpan(0, T * hidden), a.Up.AsSpan(0, T * hidden), pool);
         if (output == null)
             return;
         LinearForward(b.Delta, a.Hidden, p.W2.Value, T, hidden, dim, pool);
@@ -151,7 +151,7 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
 
         // x_out = x_mid + W2·(silu(W1·n) ⊙ W3·n), n = ffn_norm(x_mid)
         LinearBackward(b.DHidden, p.W2.Gradient, dx, a.Hidden, p.W2.Value, T, hidden, dim, pool);
-        SwiGluBackward(b.DGate.AsSpan(0, T * hidden), b.DUp.AsSpan(0, T * hidden), b.DHidden.AsSpan(0, T * hidden), a.Gate.AsSpan(0, T * hidden), a.Up.AsSpan(0, T * hidden));
+        SwiGluBackward(b.DGate.AsSpan(0, T * hidden), b.DUp.AsSpan(0, T * hidden), b.DHidden.AsSpan(0, T * hidden), a.Gate.AsSpan(0, T * hidden), a.Up.AsSpan(0, T * hidden), pool);
         LinearBackward(b.DNormed, p.W1.Gradient, b.DGate, a.FfnNormed, p.W1.Value, T, dim, hidden, pool);
         LinearBackward(b.DNormed, p.W3.Gradient, b.DUp, a.FfnNormed, p.W3.Value, T, dim, hidden, pool, accumulateInput: true);
         RmsNormBackward(dx, p.FfnNorm.Gradient, b.DNormed, a.FfnRstd, a.Middle, p.FfnNorm.Value, T, dim);

@@ -131,4 +131,23 @@ public sealed class DifferentiableForwardTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => Differentiable.EmbeddingForward(x, [1, vocab], table, dim));
         Assert.Throws<ArgumentOutOfRangeException>(() => Differentiable.EmbeddingForward(x, [-1], table, dim));
     }
+
+    /// <summary>Element-wise kernels split into chunks over the pool give exactly what one thread gives (chunk edges included).</summary>
+    [Fact]
+    public void SwiGlu_split_over_the_pool_is_bit_identical_to_one_thread()
+    {
+        const int n = 3 * (1 << 16) + 17;
+        var rng = new Random(5);
+        float[] gate = TestData.Gaussian(rng, n), up = TestData.Gaussian(rng, n), dh = TestData.Gaussian(rng, n);
+        float[] h1 = new float[n], h2 = new float[n], dg1 = new float[n], dg2 = new float[n], du1 = new float[n], du2 = new float[n];
+        using var pool = new ComputePool(2);
+        Differentiable.SwiGluForward(h1, gate, up);
+        Differentiable.SwiGluForward(h2, gate, up, pool);
+        Differentiable.SwiGluBackward(dg1, du1, dh, gate, up);
+        Differentiable.SwiGluBackward(dg2, du2, dh, gate, up, pool);
+        Assert.Equal(h1, h2);
+        Assert.Equal(dg1, dg2);
+        Assert.Equal(du1, du2);
+        Assert.Contains(h2, value => value != 0);
+    }
 }
