@@ -103,11 +103,10 @@ public sealed class Trainer
                     Save(clock);
                 return TrainingOutcome.Interrupted;
             }
-            var stepClock = Stopwatch.StartNew();
             int epochBefore = _sampler.Position.Epoch;
             var metrics = TrainStep(clock);
             _metrics.Append(metrics);
-            StepCompleted?.Invoke(metrics with { TokensPerSecond = metrics.Tokens / stepClock.Elapsed.TotalSeconds });
+            StepCompleted?.Invoke(metrics);
 
             bool last = _step == TotalSteps;
             bool epochEnded = _sampler.Position.Epoch != epochBefore;
@@ -125,6 +124,7 @@ public sealed class Trainer
 
     StepMetrics TrainStep(Stopwatch clock)
     {
+        var stepClock = Stopwatch.StartNew();
         var batches = new TokenBatch[_options.AccumulationSteps];
         for (int i = 0; i < batches.Length; i++)
             batches[i] = _sampler.Next();
@@ -147,7 +147,7 @@ public sealed class Trainer
         _step++;
         _tokensSeen += tokens;
         double elapsed = _secondsBefore + clock.Elapsed.TotalSeconds;
-        return new StepMetrics(_step, TotalSteps, EpochProgress(), loss, rate, norm, trained, tokens, _tokensSeen / Math.Max(1e-9, elapsed), elapsed);
+        return new StepMetrics(_step, TotalSteps, EpochProgress(), loss, rate, norm, trained, tokens, tokens / stepClock.Elapsed.TotalSeconds, elapsed);
     }
 
     /// <summary>The mean loss over every trained token of the validation set.</summary>

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Camelid.Training.Reporting;
 
-/// <summary>One optimizer step, as logged to <c>metrics.jsonl</c> and shown on the progress line.</summary>
+/// <summary>One optimizer step, as logged to <c>metrics.jsonl</c> and shown on the progress line; tokens/s is this step's.</summary>
 public sealed record StepMetrics(int Step, int TotalSteps, double Epoch, double Loss, double LearningRate, double GradNorm,
     int TrainedTokens, int Tokens, double TokensPerSecond, double ElapsedSeconds)
 {
