@@ -1,4 +1,5 @@
 using Camelid.Formats;
+using Camelid.Model.Adapters;
 using Camelid.Model.Loading;
 using Camelid.Tensors.Threading;
 using Camelid.Tokenization;
@@ -12,6 +13,25 @@ public sealed record ModelLoadOptions
     public string? TokenizerPath { get; init; }
     /// <summary>Compute threads; 0 means one per core.</summary>
     public int Threads { get; init; }
+    /// <summary>LoRA adapters (PEFT folders) applied on the fly, each with its scale multiplier (1 = as trained).</summary>
+    public IReadOnlyList<AdapterReference> Adapters { get; init; } = [];
+}
+
+/// <summary>A PEFT adapter folder and the multiplier of its α/r scale (<c>--lora DIR[:SCALE]</c>).</summary>
+public sealed record AdapterReference(string Path, float Scale = 1f)
+{
+    /// <summary>Parses DIR or DIR:SCALE (the last colon followed by a number is the scale).</summary>
+    public static AdapterReference Parse(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        if (colon > 0 && float.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float scale))
+        {
+            if (!float.IsFinite(scale))
+                throw new FormatException($"{text}: the adapter scale must be a finite number");
+            return new AdapterReference(text[..colon], scale);
+        }
+        return new AdapterReference(text);
+    }
 }
 
 /// <summary>
@@ -36,6 +56,9 @@ public sealed class LlamaModel : IDisposable
     public string Name { get; }
     public Transformer Transformer { get; }
 
+    /// <summary>The adapters applied on the fly (none for a plain model).</summary>
+    public IReadOnlyList<(LoraAdapter Adapter, float Scale)> Adapters { get; private init; } = [];
+
     internal LlamaModel(LoadedModel loaded, int threads)
     {
         _storage = loaded.Storage;
@@ -57,7 +80,60 @@ public sealed class LlamaModel : IDisposable
         if (options.Threads < 0)
             throw new ArgumentOutOfRangeException(nameof(options), "threads must be 0 (one per core) or more");
         var loaded = ModelLoader.Load(path, options.TokenizerPath);
-        return new LlamaModel(loaded, options.Threads);
+        var model = new LlamaModel(loaded, options.Threads);
+        if (options.Adapters.Count == 0)
+            return model;
+        try
+        {
+            var adapters = options.Adapters.Select(a => (LoraAdapter.Load(a.Path, model.Config), a.Scale)).ToList();
+            var adapted = model.WithAdapters(adapters, options.Threads, ownsBase: true);
+            return adapted;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// This model with LoRA adapters applied on the fly (<see cref="LoraLinear"/>): the weights are shared, not
+    /// copied, so a server can hold one base and several adapted views. The base must outlive the view unless
+    /// <paramref name="ownsBase"/>, in which case disposing the view disposes the base.
+    /// </summary>
+    public LlamaModel WithAdapters(IReadOnlyList<(LoraAdapter Adapter, float Scale)> adapters, int threads = 0, bool ownsBase = false)
+    {
+        var all = Adapters.Concat(adapters).ToList();
+        LayerWeights Adapt(LayerWeights layer, int index)
+        {
+            Linear Wrap(BlockMatrix target)
+            {
+                var linear = layer.Of(target);
+                var own = adapters.SelectMany(a => a.Adapter.Matrices.Where(m => m.Layer == index && m.Target == target).Select(m => (m, a.Scale))).ToList();
+                return own.Count == 0 ? linear : new LoraLinear(linear, own);
+            }
+            return new LayerWeights
+            {
+                AttentionNorm = layer.AttentionNorm, FfnNorm = layer.FfnNorm,
+                Wq = Wrap(BlockMatrix.Q), Wk = Wrap(BlockMatrix.K), Wv = Wrap(BlockMatrix.V), Wo = Wrap(BlockMatrix.O),
+                W1 = Wrap(BlockMatrix.Gate), W2 = Wrap(BlockMatrix.Down), W3 = Wrap(BlockMatrix.Up),
+            };
+        }
+        var weights = new LlamaWeights
+        {
+            TokenEmbedding = Weights.TokenEmbedding,
+            Layers = Weights.Layers.Select(Adapt).ToArray(),
+            OutputNorm = Weights.OutputNorm,
+            Output = Weights.Output,
+        };
+        var storage = ownsBase ? (IDisposable)this : new NoStorage();
+        var loaded = new LoadedModel(Path, Format, storage, Config, weights, Tensors, Tokenizer, ChatTemplateSource, Name);
+        return new LlamaModel(loaded, threads > 0 ? threads : Threads) { Adapters = all };
+    }
+
+    sealed class NoStorage : IDisposable
+    {
+        public void Dispose() { }
     }
 
     /// <summary>Loads only the tokenizer of a model path (also for vocabulary-only GGUF files).</summary>

@@ -22,7 +22,7 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 /// </summary>
 public sealed class Trainer
 {
-    readonly LlamaParameters _parameters;
+    readonly TrainableModel _trainable;
     readonly TrainingData _data;
     readonly TrainingOptions _options;
     readonly string _run;
@@ -35,18 +35,25 @@ public sealed class Trainer
     long _tokensSeen;
     double _secondsBefore; // training time of the run before it was resumed
 
+    /// <summary>Trains every weight of <paramref name="parameters"/> (pretraining, full fine-tuning).</summary>
     public Trainer(LlamaParameters parameters, TrainingData data, TrainingOptions options, ComputePool pool, string runDirectory)
+        : this(TrainableModel.Dense(parameters), data, options, pool, runDirectory) { }
+
+    /// <summary>Trains the trainable parameters of <paramref name="model"/> (all of them, or LoRA adapters over a frozen base).</summary>
+    public Trainer(TrainableModel model, TrainingData data, TrainingOptions options, ComputePool pool, string runDirectory)
     {
         options.Validate();
         if (data.Train.Count == 0)
             throw new ArgumentException("there are no training sequences");
-        _parameters = parameters;
+        if (model.TrainableParameters.Count == 0)
+            throw new ArgumentException("the model has no trainable parameters");
+        _trainable = model;
         _data = data;
         _options = options;
         _run = runDirectory;
         Directory.CreateDirectory(runDirectory);
-        _model = new TrainingTransformer(parameters, pool, options.GradientCheckpointing);
-        _optimizer = new AdamW(parameters.All, options.Optimizer);
+        _model = new TrainingTransformer(model, pool, options.GradientCheckpointing);
+        _optimizer = new AdamW(model.TrainableParameters, options.Optimizer);
         int stepsForEpochs = Math.Max(1, (int)Math.Ceiling(options.Epochs * data.Train.Count / options.BatchSize));
         TotalSteps = options.MaxSteps > 0 ? Math.Min(options.MaxSteps, stepsForEpochs) : stepsForEpochs;
         _schedule = LearningRateSchedule.FromWarmupRatio(options.Schedule, options.LearningRate, options.WarmupRatio, TotalSteps);
@@ -74,7 +81,7 @@ public sealed class Trainer
         string? latest = Checkpoint.Latest(_run);
         if (latest == null)
             return null;
-        var state = Checkpoint.Load(latest, _parameters, _optimizer);
+        var state = Checkpoint.Load(latest, _optimizer);
         if (state.Fingerprint != Fingerprint())
             throw new ArgumentException(
                 $"{latest} was written by a run with different settings ({state.Fingerprint}); this run has ({Fingerprint()}). " +
@@ -131,11 +138,11 @@ public sealed class Trainer
         int trained = batches.Sum(b => b.TrainedTokens);
         int tokens = batches.Sum(b => b.Tokens);
 
-        _parameters.ZeroGradients();
+        _trainable.ZeroGradients();
         double lossSum = 0;
         if (trained > 0)
-            foreach (var batch in batches)
-                lossSum += _model.ForwardBackward(batch, 1f / trained);
+            for (int i = 0; i < batches.Length; i++)
+                lossSum += _model.ForwardBackward(batches[i], 1f / trained, NoiseKey(_step, i));
         double loss = trained > 0 ? lossSum / trained : 0;
         double norm = _options.GradClip > 0 ? GradientClipping.Clip(_optimizer.Parameters, _options.GradClip) : GradientClipping.GlobalNorm(_optimizer.Parameters);
         if (!double.IsFinite(loss) || !double.IsFinite(norm))
@@ -179,7 +186,7 @@ public sealed class Trainer
             ElapsedSeconds = _secondsBefore + clock.Elapsed.TotalSeconds,
             Fingerprint = Fingerprint(),
         };
-        string folder = Checkpoint.Save(_run, state, _parameters, _optimizer, _options.KeepCheckpoints);
+        string folder = Checkpoint.Save(_run, state, _optimizer, _options.KeepCheckpoints);
         CheckpointSaved?.Invoke(folder);
     }
 
@@ -188,6 +195,10 @@ public sealed class Trainer
         var (train, validation) = _metrics.Read();
         LossChart.Write(train, validation, ChartPath, $"{Path.GetFileName(Path.GetFullPath(_run))}: loss per step");
     }
+
+    /// <summary>The dropout masks of micro-batch <paramref name="micro"/> of step <paramref name="step"/>: a function of the seed only.</summary>
+    ulong NoiseKey(int step, int micro) =>
+        (ulong)_options.Seed * 0xD1B54A32D192ED03UL ^ ((ulong)step << 20 | (uint)micro) * 0x9E3779B97F4A7C15UL;
 
     double EpochProgress() => _sampler.Position.Epoch + (double)_sampler.Position.Index / _data.Train.Count;
 
@@ -198,6 +209,6 @@ public sealed class Trainer
         return string.Create(CultureInfo.InvariantCulture,
             $"steps={TotalSteps} batch={o.BatchSize} micro={o.MicroBatch} seed={o.Seed} lr={o.LearningRate:R} schedule={o.Schedule} warmup={o.WarmupRatio:R} " +
             $"wd={o.Optimizer.WeightDecay:R} betas={o.Optimizer.Beta1:R},{o.Optimizer.Beta2:R} eps={o.Optimizer.Epsilon:R} clip={o.GradClip:R} " +
-            $"train={_data.Train.Count} validation={_data.Validation.Count} tokens={_data.Report.Tokens}");
+            $"train={_data.Train.Count} validation={_data.Validation.Count} tokens={_data.Report.Tokens} trained={_trainable.Describe()}");
     }
 }

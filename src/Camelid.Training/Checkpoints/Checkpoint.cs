@@ -31,7 +31,7 @@ public sealed record TrainingState
 }
 
 /// <summary>
-/// Checkpoints of a run in <c>RUN/checkpoints/step-NNNNNNN/</c>: <c>model.safetensors</c> (f32 weights, GGUF names),
+/// Checkpoints of a run in <c>RUN/checkpoints/step-NNNNNNN/</c>: <c>model.safetensors</c> (the trainable f32 weights, GGUF names: all of them, or only LoRA adapters),
 /// <c>optimizer.safetensors</c> (AdamW's two moments per parameter) and <c>state.json</c>. Each is written into a
 /// <c>.partial</c> folder renamed into place only when complete, so a crash or SIGKILL at any moment leaves
 /// the previous checkpoints intact and never a half-written one under a real name.
@@ -43,7 +43,8 @@ public static class Checkpoint
 
     public static string Folder(string runDirectory) => Path.Combine(runDirectory, "checkpoints");
 
-    public static string Save(string runDirectory, TrainingState state, LlamaParameters parameters, AdamW optimizer, int keep)
+    /// <summary>Saves the optimizer's parameters (the trainable ones: every weight, or only the LoRA adapters) and moments.</summary>
+    public static string Save(string runDirectory, TrainingState state, AdamW optimizer, int keep)
     {
         string root = Folder(runDirectory);
         Directory.CreateDirectory(root);
@@ -53,7 +54,7 @@ public static class Checkpoint
             Directory.Delete(partial, recursive: true);
         Directory.CreateDirectory(partial);
 
-        SafetensorsWriter.Write(Path.Combine(partial, "model.safetensors"), parameters.All.Select(p => Tensor(p.Name, p, p.Value)));
+        SafetensorsWriter.Write(Path.Combine(partial, "model.safetensors"), optimizer.Parameters.Select(p => Tensor(p.Name, p, p.Value)));
         SafetensorsWriter.Write(Path.Combine(partial, "optimizer.safetensors"), optimizer.Parameters.SelectMany((p, i) => new[]
         {
             Tensor("m." + p.Name, p, optimizer.FirstMoments[i]),
@@ -78,13 +79,13 @@ public static class Checkpoint
         return Complete(root).LastOrDefault();
     }
 
-    /// <summary>Reads a checkpoint into the given parameters and optimizer (shapes must match) and returns its state.</summary>
-    public static TrainingState Load(string checkpoint, LlamaParameters parameters, AdamW optimizer)
+    /// <summary>Reads a checkpoint into the optimizer and its parameters (shapes must match) and returns its state.</summary>
+    public static TrainingState Load(string checkpoint, AdamW optimizer)
     {
         var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")), Json)
             ?? throw new InvalidDataException($"{checkpoint}/state.json is empty");
         using (var model = SafetensorsFile.Open(Path.Combine(checkpoint, "model.safetensors")))
-            foreach (var p in parameters.All)
+            foreach (var p in optimizer.Parameters)
                 Read(model, p.Name, p, p.Value, checkpoint);
         using (var moments = SafetensorsFile.Open(Path.Combine(checkpoint, "optimizer.safetensors")))
         {

@@ -1,4 +1,5 @@
 using Camelid.Tensors.Threading;
+using Camelid.Training.Model.Projections;
 using static Camelid.Tensors.Training.Differentiable;
 
 namespace Camelid.Training.Model;
@@ -11,8 +12,10 @@ namespace Camelid.Training.Model;
 /// loss scale: 1 / (trained tokens of the whole optimizer step), making the gradient that of the mean loss.
 /// With <see cref="GradientCheckpointing"/>, only each block's input is kept and the block is recomputed
 /// during the backward pass (Chen et al. 2016; the LLaMA paper's activation rematerialisation).
+/// Every matrix product goes through a <see cref="Projection"/>, so the same code trains all weights, LoRA adapters
+/// over frozen f32 weights, or adapters over a quantized base (QLoRA); frozen parameters get no gradient.
 /// </summary>
-public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool pool, bool gradientCheckpointing = false)
+public sealed class TrainingTransformer(TrainableModel model, ComputePool pool, bool gradientCheckpointing = false)
 {
     /// <summary>
     /// Logits materialised at once (rows × vocab floats, 128 MiB): the head is the largest activation, but the
@@ -20,20 +23,28 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
     /// </summary>
     const int HeadChunkFloats = 32 << 20;
 
-    readonly Camelid.Model.LlamaConfig _c = parameters.Config;
-    readonly float[] _inverseFrequencies = parameters.Config.RopeInverseFrequencies();
+    readonly Camelid.Model.LlamaConfig _c = model.Config;
+    readonly float[] _inverseFrequencies = model.Config.RopeInverseFrequencies();
     Buffers? _buffers;
 
-    public LlamaParameters Parameters => parameters;
+    /// <summary>Full training of every weight of <paramref name="parameters"/>.</summary>
+    public TrainingTransformer(LlamaParameters parameters, ComputePool pool, bool gradientCheckpointing = false)
+        : this(TrainableModel.Dense(parameters), pool, gradientCheckpointing) { }
+
+    public TrainableModel Model => model;
     public bool GradientCheckpointing => gradientCheckpointing;
 
     /// <summary>Bytes of activations and gradient scratch held for the largest micro-batch so far.</summary>
     public long ActivationBytes => _buffers?.Bytes ?? 0;
 
-    /// <summary>Forward and backward over one micro-batch; returns the sum of its per-token losses.</summary>
-    public double ForwardBackward(TokenBatch batch, float lossScale)
+    /// <summary>
+    /// Forward and backward over one micro-batch; returns the sum of its per-token losses. <paramref name="noiseKey"/>
+    /// selects the dropout masks (LoRA dropout), so a step is reproducible from its key.
+    /// </summary>
+    public double ForwardBackward(TokenBatch batch, float lossScale, ulong noiseKey = 0)
     {
         var b = Prepare(batch);
+        b.Pass = new ForwardPass(Training: true, noiseKey);
         Forward(batch, b, keepActivations: true);
         double loss = HeadForwardBackward(batch, b, lossScale, backward: true);
         Backward(batch, b);
@@ -44,6 +55,7 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
     public double Loss(TokenBatch batch)
     {
         var b = Prepare(batch);
+        b.Pass = ForwardPass.Inference;
         Forward(batch, b, keepActivations: false);
         return HeadForwardBackward(batch, b, lossScale: 0, backward: false);
     }
@@ -52,10 +64,11 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
     public float[] Logits(TokenBatch batch)
     {
         var b = Prepare(batch);
+        b.Pass = ForwardPass.Inference;
         Forward(batch, b, keepActivations: false);
         int T = batch.Tokens, dim = _c.Dim;
-        var head = parameters.OutputHead;
-        RmsNormForward(b.Final, b.FinalRstd, b.FinalInput, parameters.OutputNorm.Value, T, dim, _c.RmsNormEps);
+        var head = model.OutputHead;
+        RmsNormForward(b.Final, b.FinalRstd, b.FinalInput, model.OutputNorm.Value, T, dim, _c.RmsNormEps);
         var logits = new float[T * _c.VocabSize];
         LinearForward(logits, b.Final, head.Value, T, dim, _c.VocabSize, pool);
         return logits;
@@ -63,11 +76,11 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
 
     void Forward(TokenBatch batch, Buffers b, bool keepActivations)
     {
-        EmbeddingForward(b.LayerInput(0), batch.Inputs, parameters.TokenEmbedding.Value, _c.Dim);
+        EmbeddingForward(b.LayerInput(0), batch.Inputs, model.TokenEmbedding.Value, _c.Dim);
         for (int l = 0; l < _c.Layers; l++)
         {
             var a = b.For(l, keepActivations);
-            BlockForward(a, parameters.Layers[l], batch, b, b.LayerInput(l + 1));
+            BlockForward(a, model.Layers[l], batch, b, b.LayerInput(l + 1));
         }
     }
 
@@ -76,27 +89,28 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
     /// Without <paramref name="output"/> (a recomputation for the backward pass, which needs the block's
     /// activations but not its output) the last product, W2's, is skipped.
     /// </summary>
-    void BlockForward(LayerActivations a, LayerParameters p, TokenBatch batch, Buffers b, float[]? output)
+    void BlockForward(LayerActivations a, TrainableBlock p, TokenBatch batch, Buffers b, float[]? output)
     {
-        int T = batch.Tokens, dim = _c.Dim, kvDim = _c.KvDim, hidden = _c.HiddenDim;
+        int T = batch.Tokens, dim = _c.Dim, hidden = _c.HiddenDim;
         var shape = Shape(batch);
+        var pass = b.Pass;
         RmsNormForward(a.AttentionNormed, a.AttentionRstd, a.Input, p.AttentionNorm.Value, T, dim, _c.RmsNormEps);
-        LinearForward(a.Q, a.AttentionNormed, p.Wq.Value, T, dim, dim, pool);
-        LinearForward(a.K, a.AttentionNormed, p.Wk.Value, T, dim, kvDim, pool);
-        LinearForward(a.V, a.AttentionNormed, p.Wv.Value, T, dim, kvDim, pool);
+        p.Q.Forward(a.Q, a.AttentionNormed, T, pool, pass);
+        p.K.Forward(a.K, a.AttentionNormed, T, pool, pass);
+        p.V.Forward(a.V, a.AttentionNormed, T, pool, pass);
         RotaryForward(a.Q, T, batch.Length, _c.Heads, _c.HeadSize, b.Cos, b.Sin);
         RotaryForward(a.K, T, batch.Length, _c.KvHeads, _c.HeadSize, b.Cos, b.Sin);
         AttentionForward(a.Attention, a.AttentionLse, a.Q, a.K, a.V, shape, pool);
-        LinearForward(b.Delta, a.Attention, p.Wo.Value, T, dim, dim, pool);
+        p.O.Forward(b.Delta, a.Attention, T, pool, pass);
         Add(a.Middle, a.Input, b.Delta, T * dim);
 
         RmsNormForward(a.FfnNormed, a.FfnRstd, a.Middle, p.FfnNorm.Value, T, dim, _c.RmsNormEps);
-        LinearForward(a.Gate, a.FfnNormed, p.W1.Value, T, dim, hidden, pool);
-        LinearForward(a.Up, a.FfnNormed, p.W3.Value, T, dim, hidden, pool);
+        p.Gate.Forward(a.Gate, a.FfnNormed, T, pool, pass);
+        p.Up.Forward(a.Up, a.FfnNormed, T, pool, pass);
         SwiGluForward(a.Hidden.AsSpan(0, T * hidden), a.Gate.AsSpan(0, T * hidden), a.Up.AsSpan(0, T * hidden), pool);
         if (output == null)
             return;
-        LinearForward(b.Delta, a.Hidden, p.W2.Value, T, hidden, dim, pool);
+        p.Down.Forward(b.Delta, a.Hidden, T, pool, pass);
         Add(output, a.Middle, b.Delta, T * dim);
     }
 
@@ -107,8 +121,8 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
     double HeadForwardBackward(TokenBatch batch, Buffers b, float lossScale, bool backward)
     {
         int T = batch.Tokens, dim = _c.Dim, vocab = _c.VocabSize;
-        var head = parameters.OutputHead;
-        RmsNormForward(b.Final, b.FinalRstd, b.FinalInput, parameters.OutputNorm.Value, T, dim, _c.RmsNormEps);
+        var head = model.OutputHead;
+        RmsNormForward(b.Final, b.FinalRstd, b.FinalInput, model.OutputNorm.Value, T, dim, _c.RmsNormEps);
         double loss = 0;
         int chunk = HeadChunkRows(T, vocab);
         for (int row = 0; row < T; row += chunk)
@@ -124,7 +138,7 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
         if (backward)
         {
             Array.Clear(b.DX, 0, T * dim);
-            RmsNormBackward(b.DX, parameters.OutputNorm.Gradient, b.DNormed, b.FinalRstd, b.FinalInput, parameters.OutputNorm.Value, T, dim);
+            RmsNormBackward(b.DX, model.OutputNorm.Gradient, b.DNormed, b.FinalRstd, b.FinalInput, model.OutputNorm.Value, T, dim);
         }
         return loss;
     }
@@ -136,34 +150,35 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
         {
             var a = b.For(l, keepActivations: true);
             if (gradientCheckpointing)
-                BlockForward(a, parameters.Layers[l], batch, b, output: null);
-            BlockBackward(a, parameters.Layers[l], batch, b);
+                BlockForward(a, model.Layers[l], batch, b, output: null);
+            BlockBackward(a, model.Layers[l], batch, b);
         }
-        EmbeddingBackward(parameters.TokenEmbedding.Gradient, batch.Inputs, b.DX, _c.Dim);
+        if (model.TokenEmbedding.Gradient is { } embeddingGradient)
+            EmbeddingBackward(embeddingGradient, batch.Inputs, b.DX, _c.Dim);
     }
 
     /// <summary><see cref="BlockForward"/> in reverse: dx (in b.DX) goes from d(block output) to d(block input).</summary>
-    void BlockBackward(LayerActivations a, LayerParameters p, TokenBatch batch, Buffers b)
+    void BlockBackward(LayerActivations a, TrainableBlock p, TokenBatch batch, Buffers b)
     {
-        int T = batch.Tokens, dim = _c.Dim, kvDim = _c.KvDim, hidden = _c.HiddenDim;
+        int T = batch.Tokens, hidden = _c.HiddenDim, dim = _c.Dim;
         var shape = Shape(batch);
         float[] dx = b.DX;
 
         // x_out = x_mid + W2·(silu(W1·n) ⊙ W3·n), n = ffn_norm(x_mid)
-        LinearBackward(b.DHidden, p.W2.Gradient, dx, a.Hidden, p.W2.Value, T, hidden, dim, pool);
+        p.Down.Backward(b.DHidden, dx, a.Hidden, T, pool, accumulateInput: false);
         SwiGluBackward(b.DGate.AsSpan(0, T * hidden), b.DUp.AsSpan(0, T * hidden), b.DHidden.AsSpan(0, T * hidden), a.Gate.AsSpan(0, T * hidden), a.Up.AsSpan(0, T * hidden), pool);
-        LinearBackward(b.DNormed, p.W1.Gradient, b.DGate, a.FfnNormed, p.W1.Value, T, dim, hidden, pool);
-        LinearBackward(b.DNormed, p.W3.Gradient, b.DUp, a.FfnNormed, p.W3.Value, T, dim, hidden, pool, accumulateInput: true);
+        p.Gate.Backward(b.DNormed, b.DGate, a.FfnNormed, T, pool, accumulateInput: false);
+        p.Up.Backward(b.DNormed, b.DUp, a.FfnNormed, T, pool, accumulateInput: true);
         RmsNormBackward(dx, p.FfnNorm.Gradient, b.DNormed, a.FfnRstd, a.Middle, p.FfnNorm.Value, T, dim);
 
         // x_mid = x_in + Wo·attention(rope(Wq·n), rope(Wk·n), Wv·n), n = attention_norm(x_in)
-        LinearBackward(b.DAttention, p.Wo.Gradient, dx, a.Attention, p.Wo.Value, T, dim, dim, pool);
+        p.O.Backward(b.DAttention, dx, a.Attention, T, pool, accumulateInput: false);
         AttentionBackward(b.DQ, b.DK, b.DV, b.DAttention, a.Attention, a.AttentionLse, a.Q, a.K, a.V, shape, pool);
         RotaryBackward(b.DQ, T, batch.Length, _c.Heads, _c.HeadSize, b.Cos, b.Sin);
         RotaryBackward(b.DK, T, batch.Length, _c.KvHeads, _c.HeadSize, b.Cos, b.Sin);
-        LinearBackward(b.DNormed, p.Wq.Gradient, b.DQ, a.AttentionNormed, p.Wq.Value, T, dim, dim, pool);
-        LinearBackward(b.DNormed, p.Wk.Gradient, b.DK, a.AttentionNormed, p.Wk.Value, T, dim, kvDim, pool, accumulateInput: true);
-        LinearBackward(b.DNormed, p.Wv.Gradient, b.DV, a.AttentionNormed, p.Wv.Value, T, dim, kvDim, pool, accumulateInput: true);
+        p.Q.Backward(b.DNormed, b.DQ, a.AttentionNormed, T, pool, accumulateInput: false);
+        p.K.Backward(b.DNormed, b.DK, a.AttentionNormed, T, pool, accumulateInput: true);
+        p.V.Backward(b.DNormed, b.DV, a.AttentionNormed, T, pool, accumulateInput: true);
         RmsNormBackward(dx, p.AttentionNorm.Gradient, b.DNormed, a.AttentionRstd, a.Input, p.AttentionNorm.Value, T, dim);
     }
 
@@ -194,6 +209,7 @@ public sealed class TrainingTransformer(LlamaParameters parameters, ComputePool 
         public readonly float[] Delta;         // (T, dim) a sub-layer's output
         public readonly float[] Final, FinalRstd, Logits;
         public readonly float[] DX, DNormed, DAttention, DQ, DK, DV, DHidden, DGate, DUp;
+        public ForwardPass Pass;               // of the micro-batch being run
 
         public Buffers(int rows, int length, Camelid.Model.LlamaConfig c, bool checkpointing, float[] inverseFrequencies)
         {

@@ -6,6 +6,7 @@ using Camelid.Tests;
 using Camelid.Training.Model;
 using Camelid.Training.Optimization;
 using Xunit.Abstractions;
+using static Camelid.Training.Tests.Model.ReferenceFixture;
 
 namespace Camelid.Training.Tests.Model;
 
@@ -27,7 +28,7 @@ public sealed class PyTorchReferenceTests(ITestOutputHelper output)
 
     [Fact]
     public void Random_gqa_model_with_untied_head_matches_pytorch() =>
-        Check("random-gqa.safetensors", ParametersFromFixture);
+        Check("random-gqa.safetensors", ReferenceFixture.Parameters);
 
     void Check(string name, Func<SafetensorsFile, LlamaParameters> load)
     {
@@ -82,52 +83,5 @@ public sealed class PyTorchReferenceTests(ITestOutputHelper output)
     {
         output.WriteLine($"{what}: max difference {difference:E2} (tolerance {tolerance:E1})");
         Assert.True(difference <= tolerance, $"{what}: difference {difference:E3} exceeds {tolerance:E1}");
-    }
-
-    static LlamaParameters ParametersFromFixture(SafetensorsFile f)
-    {
-        int Meta(string key) => int.Parse(f.Metadata[key], System.Globalization.CultureInfo.InvariantCulture);
-        var config = new LlamaConfig
-        {
-            Dim = Meta("dim"), HiddenDim = Meta("hidden_dim"), Layers = Meta("layers"), Heads = Meta("heads"),
-            KvHeads = Meta("kv_heads"), VocabSize = Meta("vocab"), TrainedContextLength = 64,
-            RmsNormEps = float.Parse(f.Metadata["rms_eps"], System.Globalization.CultureInfo.InvariantCulture),
-        };
-        var shapes = LlamaParameters.Random(config, seed: 0, tiedOutput: f.Metadata["tied"] == "true");
-        foreach (var p in shapes.All)
-            Floats(f, "param." + p.Name).CopyTo(p.Value, 0);
-        return shapes;
-    }
-
-    static LlamaParameters Clone(LlamaParameters p)
-    {
-        var copy = LlamaParameters.Random(p.Config, seed: 0, tiedOutput: p.TiedOutput);
-        foreach (var (from, to) in p.All.Zip(copy.All))
-            from.Value.CopyTo(to.Value, 0);
-        return copy;
-    }
-
-    static TokenBatch BatchOf(SafetensorsFile f)
-    {
-        var inputs = f.Find("inputs")!;
-        int rows = (int)inputs.Shape[0], length = (int)inputs.Shape[1];
-        return new TokenBatch(rows, length, Ints(f, "inputs"), Ints(f, "targets"));
-    }
-
-    static float[] Floats(SafetensorsFile f, string name) => (f.Find(name) ?? throw new KeyNotFoundException(name)).ToFloats();
-
-    static double[] Doubles(SafetensorsFile f, string name) =>
-        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(f.Find(name)!.Bytes).ToArray();
-
-    static int[] Ints(SafetensorsFile f, string name) =>
-        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(f.Find(name)!.Bytes).ToArray();
-
-    static double MaxDifference(float[] actual, float[] expected)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double max = 0;
-        for (int i = 0; i < actual.Length; i++)
-            max = Math.Max(max, Math.Abs(actual[i] - expected[i]));
-        return max;
     }
 }

@@ -1,0 +1,103 @@
+namespace Camelid.Model.Adapters;
+
+/// <summary>The seven matrices of a LLaMA block: what LoRA can target.</summary>
+public enum BlockMatrix { Q, K, V, O, Gate, Up, Down }
+
+public static class BlockMatrices
+{
+    public static IReadOnlyList<BlockMatrix> All { get; } = Enum.GetValues<BlockMatrix>();
+
+    /// <summary>FastChat's and PEFT's usual LoRA targets for LLaMA.</summary>
+    public static IReadOnlyList<BlockMatrix> DefaultTargets { get; } = [BlockMatrix.Q, BlockMatrix.V];
+
+    /// <summary>The module name in Hugging Face's LlamaForCausalLM (PEFT's target_modules): q_proj … down_proj.</summary>
+    public static string PeftModule(this BlockMatrix m) => m switch
+    {
+        BlockMatrix.Q => "q_proj",
+        BlockMatrix.K => "k_proj",
+        BlockMatrix.V => "v_proj",
+        BlockMatrix.O => "o_proj",
+        BlockMatrix.Gate => "gate_proj",
+        BlockMatrix.Up => "up_proj",
+        BlockMatrix.Down => "down_proj",
+        _ => throw new ArgumentOutOfRangeException(nameof(m)),
+    };
+
+    /// <summary>The module's path inside a decoder layer: self_attn.q_proj, mlp.gate_proj, …</summary>
+    public static string PeftPath(this BlockMatrix m) => (m <= BlockMatrix.O ? "self_attn." : "mlp.") + m.PeftModule();
+
+    /// <summary>Camelid's short name, used by --lora-targets: q, k, v, o, gate, up, down.</summary>
+    public static string ShortName(this BlockMatrix m) => m.ToString().ToLowerInvariant();
+
+    /// <summary>The GGUF name pattern of the matrix ("blk.{i}.attn_q.weight").</summary>
+    public static string GgufName(this BlockMatrix m) => m switch
+    {
+        BlockMatrix.Q => TensorNames.Gguf.Wq,
+        BlockMatrix.K => TensorNames.Gguf.Wk,
+        BlockMatrix.V => TensorNames.Gguf.Wv,
+        BlockMatrix.O => TensorNames.Gguf.Wo,
+        BlockMatrix.Gate => TensorNames.Gguf.W1Gate,
+        BlockMatrix.Up => TensorNames.Gguf.W3Up,
+        BlockMatrix.Down => TensorNames.Gguf.W2Down,
+        _ => throw new ArgumentOutOfRangeException(nameof(m)),
+    };
+
+    /// <summary>The matrix of a loaded layer.</summary>
+    public static Linear Of(this LayerWeights layer, BlockMatrix m) => m switch
+    {
+        BlockMatrix.Q => layer.Wq,
+        BlockMatrix.K => layer.Wk,
+        BlockMatrix.V => layer.Wv,
+        BlockMatrix.O => layer.Wo,
+        BlockMatrix.Gate => layer.W1,
+        BlockMatrix.Up => layer.W3,
+        BlockMatrix.Down => layer.W2,
+        _ => throw new ArgumentOutOfRangeException(nameof(m)),
+    };
+
+    /// <summary>(out, in) of the matrix in a model of this configuration.</summary>
+    public static (int Out, int In) Shape(this BlockMatrix m, LlamaConfig c) => m switch
+    {
+        BlockMatrix.Q or BlockMatrix.O => (c.Dim, c.Dim),
+        BlockMatrix.K or BlockMatrix.V => (c.KvDim, c.Dim),
+        BlockMatrix.Gate or BlockMatrix.Up => (c.HiddenDim, c.Dim),
+        BlockMatrix.Down => (c.Dim, c.HiddenDim),
+        _ => throw new ArgumentOutOfRangeException(nameof(m)),
+    };
+
+    /// <summary>
+    /// A comma-separated list of targets: Camelid's short names (q,k,v,o,gate,up,down), PEFT's module names
+    /// (q_proj, …) or "all".
+    /// </summary>
+    public static IReadOnlyList<BlockMatrix> ParseList(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0)
+            throw new FormatException("no LoRA targets given; use any of q,k,v,o,gate,up,down or all");
+        if (parts is ["all"])
+            return All;
+        var set = new SortedSet<BlockMatrix>();
+        foreach (var part in parts)
+            set.Add(Parse(part) ?? throw new FormatException($"unknown LoRA target '{part}'; use any of q,k,v,o,gate,up,down (or q_proj, …) or all"));
+        return set.ToList();
+    }
+
+    /// <summary>A short or PEFT module name; null when it names none of the seven.</summary>
+    public static BlockMatrix? Parse(string name)
+    {
+        foreach (var m in All)
+            if (name.Equals(m.ShortName(), StringComparison.OrdinalIgnoreCase) || name.Equals(m.PeftModule(), StringComparison.OrdinalIgnoreCase))
+                return m;
+        return null;
+    }
+
+    /// <summary>
+    /// Hugging Face stores Q/K rows of each head permuted for rotate-half RoPE; Meta (and GGUF, and Camelid) pairs
+    /// adjacent rows. Meta row 2i + r of a head is HF row r·headSize/2 + i.
+    /// </summary>
+    public static int MetaRowOfHfRow(int hfRow, int headSize)
+    {
+        int head = hfRow / headSize, within = hfRow % headSize, half = headSize / 2;
+        return head * headSize + 2 * (within % half) + within / half;
+    }
+}
