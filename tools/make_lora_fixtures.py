@@ -12,7 +12,7 @@ Fixtures:
     logits and dL/dA, dL/dB; then 10 AdamW steps from PEFT's initialisation (same A, B = 0) with the losses,
     pre-clip gradient norms and the final A and B.
   random-gqa-all.safetensors   the random GQA model of make_training_fixtures.py (untied head), LoRA r=4,
-    alpha=8 on all seven projections, a gradient point as above.
+    alpha=8 on all seven projections and on the output head ("output"), a gradient point as above.
   peft-stories260k-qv/         the trained adapter of stories260k-qv written as PEFT writes it:
     adapter_config.json (LoraConfig.to_dict() field names) and adapter_model.safetensors with PEFT's tensor names
     (base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight, ...). Hugging Face's q_proj/k_proj rows
@@ -39,6 +39,7 @@ import make_training_fixtures as base  # noqa: E402
 OUT_DIR = os.path.normpath(os.path.join(TOOLS_DIR, "..", "tests", "fixtures", "lora"))
 
 ROLES = {"q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_output", "gate": "ffn_gate", "up": "ffn_up", "down": "ffn_down"}
+HEAD = "head"  # LoRA on the output head (PEFT's lm_head); one for the model, stored under layer -1 as "output"
 PEFT_MODULES = {"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj", "o": "self_attn.o_proj",
                 "gate": "mlp.gate_proj", "up": "mlp.up_proj", "down": "mlp.down_proj"}
 
@@ -53,12 +54,15 @@ STEPS = 10
 def lora_shapes(cfg, targets, rank):
     """(layer, target) -> (A shape, B shape)."""
     d, h, kv = cfg["dim"], cfg["hidden_dim"], base.kv_dim(cfg)
-    io = {"q": (d, d), "k": (d, kv), "v": (d, kv), "o": (d, d), "gate": (d, h), "up": (d, h), "down": (h, d)}
-    return {(layer, t): ((rank, io[t][0]), (io[t][1], rank)) for layer in range(cfg["layers"]) for t in targets}
+    io = {"q": (d, d), "k": (d, kv), "v": (d, kv), "o": (d, d), "gate": (d, h), "up": (d, h), "down": (h, d), HEAD: (d, cfg["vocab"])}
+    shapes = {(layer, t): ((rank, io[t][0]), (io[t][1], rank)) for layer in range(cfg["layers"]) for t in targets if t != HEAD}
+    if HEAD in targets:
+        shapes[-1, HEAD] = ((rank, d), (cfg["vocab"], rank))
+    return shapes
 
 
 def key(layer, target):
-    return f"blk.{layer}.{ROLES[target]}"
+    return "output" if target == HEAD else f"blk.{layer}.{ROLES[target]}"
 
 
 def initial_adapter(cfg, targets, rank, seed, b_std):
@@ -76,6 +80,7 @@ def effective(weights, adapter, scale):
     w = dict(weights)
     for (layer, target), (a, b) in adapter.items():
         name = key(layer, target) + ".weight"
+        assert name in weights, f"{name}: a head adapter needs an untied head here"
         w[name] = weights[name] + scale * (b @ a)
     return w
 
@@ -212,7 +217,7 @@ def main():
     write_peft(os.path.join(OUT_DIR, "peft-stories260k-qv"), cfg, trained, 8, 16, ["q", "v"])
 
     gqa = {"dim": 48, "hidden_dim": 100, "layers": 2, "heads": 6, "kv_heads": 2, "vocab": 67, "tied": False}
-    build("random-gqa-all", gqa, base.random_weights(gqa, 1234), 13, list(ROLES), 4, 8, 11, False)
+    build("random-gqa-all", gqa, base.random_weights(gqa, 1234), 13, list(ROLES) + [HEAD], 4, 8, 11, False)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,26 @@ static class CommonOptions
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
+    public static Option<string[]> Lora() => new("--lora")
+    {
+        Description = "A LoRA adapter (PEFT folder) applied on the fly, optionally with a scale: DIR or DIR:SCALE (repeatable)",
+    };
+
+    public static IReadOnlyList<AdapterReference> Adapters(ParseResult parse, Option<string[]> lora) =>
+        (parse.GetValue(lora) ?? []).Select(ParseAdapter).ToList();
+
+    static AdapterReference ParseAdapter(string text)
+    {
+        try
+        {
+            return AdapterReference.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"--lora {text}: {e.Message}");
+        }
+    }
+
     public static Option<int> Context() => new("--ctx", "-c")
     {
         Description = "Context length in tokens (default: the model's, at most 2048)",

@@ -119,12 +119,13 @@ public sealed class LlamaModel : IDisposable
                 W1 = Wrap(BlockMatrix.Gate), W2 = Wrap(BlockMatrix.Down), W3 = Wrap(BlockMatrix.Up),
             };
         }
+        var head = adapters.SelectMany(a => a.Adapter.Matrices.Where(m => m.Target == BlockMatrix.Head).Select(m => (m, a.Scale))).ToList();
         var weights = new LlamaWeights
         {
             TokenEmbedding = Weights.TokenEmbedding,
             Layers = Weights.Layers.Select(Adapt).ToArray(),
             OutputNorm = Weights.OutputNorm,
-            Output = Weights.Output,
+            Output = head.Count == 0 ? Weights.Output : new LoraLinear(Weights.Output, head),
         };
         var storage = ownsBase ? (IDisposable)this : new NoStorage();
         var loaded = new LoadedModel(Path, Format, storage, Config, weights, Tensors, Tokenizer, ChatTemplateSource, Name);

@@ -81,11 +81,12 @@ public sealed class Trainer
         string? latest = Checkpoint.Latest(_run);
         if (latest == null)
             return null;
-        var state = Checkpoint.Load(latest, _optimizer);
-        if (state.Fingerprint != Fingerprint())
+        var saved = Checkpoint.ReadState(latest);
+        if (saved.Fingerprint != Fingerprint())
             throw new ArgumentException(
-                $"{latest} was written by a run with different settings ({state.Fingerprint}); this run has ({Fingerprint()}). " +
+                $"{latest} was written by a run with different settings ({saved.Fingerprint}); this run has ({Fingerprint()}). " +
                 "Resume with the same data and options, or start a new run in another --out folder.");
+        var state = Checkpoint.Load(latest, _optimizer);
         _step = state.Step;
         _tokensSeen = state.TokensSeen;
         _secondsBefore = state.ElapsedSeconds;

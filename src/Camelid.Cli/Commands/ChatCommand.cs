@@ -22,15 +22,19 @@ static class ChatCommand
         var count = new Option<int>("-n", "--n-predict") { Description = "Most tokens per answer", DefaultValueFactory = _ => 512 };
         var threads = CommonOptions.Threads();
         var context = CommonOptions.Context();
+        var lora = CommonOptions.Lora();
         var sampling = new SamplingArguments();
-        var command = new Command("chat", "Chat with a model interactively (or one turn per line from piped stdin)") { model, tokenizer, template, system, count, threads, context };
+        var command = new Command("chat", "Chat with a model interactively (or one turn per line from piped stdin)") { model, tokenizer, template, system, count, threads, context, lora };
         sampling.AddTo(command);
         command.SetAction((parse, _) => CommonOptions.RunAsync(parse, async () =>
         {
             var options = sampling.Read(parse);
             int n = parse.GetValue(count);
             if (n <= 0) throw new ArgumentException("-n must be > 0");
-            using var m = LlamaModel.Load(parse.GetValue(model)!, new ModelLoadOptions { TokenizerPath = parse.GetValue(tokenizer), Threads = parse.GetValue(threads) });
+            using var m = LlamaModel.Load(parse.GetValue(model)!, new ModelLoadOptions
+            {
+                TokenizerPath = parse.GetValue(tokenizer), Threads = parse.GetValue(threads), Adapters = CommonOptions.Adapters(parse, lora),
+            });
             var chosen = ChooseTemplate(parse.GetValue(template)!, m);
             var session = new ChatSession(m, chosen, parse.GetValue(system), CommonOptions.ContextLength(m, parse.GetValue(context)))
             {

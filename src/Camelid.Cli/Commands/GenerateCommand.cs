@@ -15,15 +15,19 @@ static class GenerateCommand
         var count = new Option<int>("-n", "--n-predict") { Description = "Tokens to generate", DefaultValueFactory = _ => 256 };
         var threads = CommonOptions.Threads();
         var context = CommonOptions.Context();
+        var lora = CommonOptions.Lora();
         var sampling = new SamplingArguments();
-        var command = new Command("generate", "Generate text from a prompt, streaming it to stdout") { model, tokenizer, prompt, count, threads, context };
+        var command = new Command("generate", "Generate text from a prompt, streaming it to stdout") { model, tokenizer, prompt, count, threads, context, lora };
         sampling.AddTo(command);
         command.SetAction((parse, _) => CommonOptions.RunAsync(parse, async () =>
         {
             var options = sampling.Read(parse);
             int n = parse.GetValue(count);
             if (n < 0) throw new ArgumentException("-n must be >= 0");
-            using var m = LlamaModel.Load(parse.GetValue(model)!, new ModelLoadOptions { TokenizerPath = parse.GetValue(tokenizer), Threads = parse.GetValue(threads) });
+            using var m = LlamaModel.Load(parse.GetValue(model)!, new ModelLoadOptions
+            {
+                TokenizerPath = parse.GetValue(tokenizer), Threads = parse.GetValue(threads), Adapters = CommonOptions.Adapters(parse, lora),
+            });
             var tok = m.RequireTokenizer();
             string text = parse.GetValue(prompt) ?? "";
             int[] promptTokens = text.Length == 0 ? [tok.BosId] : tok.Encode(text, addBos: tok.AddBosByDefault);

@@ -24,9 +24,14 @@ static class ServeCommand
         var maxQueue = new Option<int>("--max-queue") { Description = "Requests that may wait when every sequence is busy; beyond, 429", DefaultValueFactory = _ => 64 };
         var template = new Option<string>("--template") { Description = $"Chat template: auto, {string.Join(", ", ChatTemplates.Names)}", DefaultValueFactory = _ => "auto" };
         var tokenizer = CommonOptions.Tokenizer();
+        var lora = new Option<string[]>("--lora")
+        {
+            Description = "A LoRA adapter (PEFT folder) applied on the fly: DIR[:SCALE] applies it to every model; DIR[:SCALE]=ALIAS serves the " +
+                          "first --model with this adapter as another model named ALIAS, sharing the base's weights (repeatable)",
+        };
         var command = new Command("serve", "Serve models over an OpenAI-compatible HTTP API with a web chat UI")
         {
-            models, host, port, keys, parallel, context, threads, maxQueue, template, tokenizer,
+            models, host, port, keys, parallel, context, threads, maxQueue, template, tokenizer, lora,
         };
         command.SetAction((parse, _) => CommonOptions.RunAsync(parse, async () =>
         {
@@ -44,6 +49,7 @@ static class ServeCommand
                 MaxQueue = parse.GetValue(maxQueue),
                 Template = parse.GetValue(template)!,
                 TokenizerPath = parse.GetValue(tokenizer),
+                Adapters = (parse.GetValue(lora) ?? []).Select(AdapterSpec.Parse).ToList(),
             };
             foreach (var m in options.Models)
                 if (!File.Exists(m.Path) && !Directory.Exists(m.Path))

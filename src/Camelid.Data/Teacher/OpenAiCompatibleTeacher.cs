@@ -87,15 +87,16 @@ public sealed class OpenAiCompatibleTeacher : ITeacher, IDisposable
 
     string FailureMessage(Exception e)
     {
+        string role = _options.Role;
         if (e is TeacherHttpException { IsTransient: false } refused)
-            return $"the teacher at {_route} refused the request: {refused.Message}{Hint(refused.Status)}";
+            return $"the {role} at {_route} refused the request: {refused.Message}{Hint(refused.Status)}";
         string what = e switch
         {
             HttpRequestException { InnerException: System.Net.Sockets.SocketException s } =>
-                $"cannot reach the teacher at {_route}: {s.Message} (is the server running? check --teacher-url)",
-            HttpRequestException h => $"cannot reach the teacher at {_route}: {h.Message}",
-            TimeoutRejectedException => $"the teacher at {_route} did not answer within {_options.RequestTimeout.TotalSeconds:0.###} s (--request-timeout)",
-            _ => $"the teacher at {_route} failed: {e.Message}",
+                $"cannot reach the {role} at {_route}: {s.Message} (is the server running? check {_options.UrlOption})",
+            HttpRequestException h => $"cannot reach the {role} at {_route}: {h.Message}",
+            TimeoutRejectedException => $"the {role} at {_route} did not answer within {_options.RequestTimeout.TotalSeconds:0.###} s (--request-timeout)",
+            _ => $"the {role} at {_route} failed: {e.Message}",
         };
         return TeacherRetryPolicy.IsTransient(e) ? $"{what}; gave up after {_options.MaxRetries + 1} attempts" : what;
     }
@@ -134,13 +135,19 @@ public sealed class OpenAiCompatibleTeacher : ITeacher, IDisposable
             json.WriteString("model", _options.Model);
             if (_options.Endpoint == TeacherEndpoint.Chat)
             {
+                var messages = request.Messages.Count > 0 ? request.Messages : [new TeacherMessage("user", request.Prompt)];
                 json.WriteStartArray("messages");
-                json.WriteStartObject();
-                json.WriteString("role", "user");
-                json.WriteString("content", request.Prompt);
-                json.WriteEndObject();
+                foreach (var message in messages)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("role", message.Role);
+                    json.WriteString("content", message.Content);
+                    json.WriteEndObject();
+                }
                 json.WriteEndArray();
             }
+            else if (request.Messages.Count > 0)
+                throw new ArgumentException("a conversation (system, user and assistant messages) needs the chat endpoint, not /v1/completions");
             else
                 json.WriteString("prompt", request.Prompt);
             json.WriteNumber("temperature", request.Temperature);
@@ -201,10 +208,10 @@ public sealed class OpenAiCompatibleTeacher : ITeacher, IDisposable
     static long Count(JsonElement usage, string name) =>
         usage.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n) ? n : 0;
 
-    static string Hint(HttpStatusCode status) => status switch
+    string Hint(HttpStatusCode status) => status switch
     {
         HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => " (check --api-key or OPENAI_API_KEY)",
-        HttpStatusCode.NotFound => " (check --teacher-url, --teacher-model and --endpoint)",
+        HttpStatusCode.NotFound => $" (check {_options.UrlOption}, {_options.ModelOption} and --endpoint)",
         _ => "",
     };
 

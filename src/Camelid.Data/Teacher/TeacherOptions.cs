@@ -46,13 +46,21 @@ public sealed record TeacherOptions
     /// <summary>Longest Retry-After that is waited out as asked; a longer one is shortened to this.</summary>
     public TimeSpan RetryAfterLimit { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>What the server is called in messages ("teacher", "judge", "candidate model").</summary>
+    public string Role { get; init; } = "teacher";
+
+    /// <summary>The command-line options that set <see cref="BaseUrl"/> and <see cref="Model"/>, named in error messages.</summary>
+    public string UrlOption { get; init; } = "--teacher-url";
+
+    public string ModelOption { get; init; } = "--teacher-model";
+
     /// <summary>Checks the values once, with messages that name the command-line option.</summary>
     public void Validate()
     {
         if (!BaseUrl.IsAbsoluteUri || (BaseUrl.Scheme != Uri.UriSchemeHttp && BaseUrl.Scheme != Uri.UriSchemeHttps))
-            throw new ArgumentException($"--teacher-url must be an http:// or https:// URL, not '{BaseUrl}'");
+            throw new ArgumentException($"{UrlOption} must be an http:// or https:// URL, not '{BaseUrl}'");
         if (string.IsNullOrWhiteSpace(Model))
-            throw new ArgumentException("--teacher-model must name the teacher's model");
+            throw new ArgumentException($"{ModelOption} must name the {Role}'s model");
         if (Concurrency < 1)
             throw new ArgumentException("--concurrency must be at least 1");
         if (RequestsPerMinute < 0 || double.IsNaN(RequestsPerMinute))

@@ -6,7 +6,15 @@ namespace Camelid.Data.Teacher;
 /// </summary>
 public sealed record TeacherRequest
 {
-    public required string Prompt { get; init; }
+    /// <summary>The text sent as the one user message (chat) or continued (completions). Ignored when <see cref="Messages"/> is set.</summary>
+    public string Prompt { get; init; } = "";
+
+    /// <summary>
+    /// A whole conversation for the chat endpoint (system, user and assistant messages in order), for multi-turn
+    /// answers and judges with a system prompt. When non-empty it is sent instead of <see cref="Prompt"/>.
+    /// </summary>
+    public IReadOnlyList<TeacherMessage> Messages { get; init; } = [];
+
     public double Temperature { get; init; } = 1.0;
     public double TopP { get; init; } = 1.0;
     public int MaxTokens { get; init; } = 1024;
@@ -14,6 +22,9 @@ public sealed record TeacherRequest
     public IReadOnlyList<string> Stop { get; init; } = [];
     public int? Seed { get; init; }
 }
+
+/// <summary>One chat message: <see cref="Role"/> is "system", "user" or "assistant".</summary>
+public sealed record TeacherMessage(string Role, string Content);
 
 /// <summary>Tokens the teacher reports having read and written (the response's <c>usage</c>).</summary>
 public readonly record struct TeacherUsage(long PromptTokens, long CompletionTokens)

@@ -28,6 +28,12 @@ public sealed record Llama2cHeader(int Dim, int HiddenDim, int Layers, int Heads
         $"dim={Dim}, hidden_dim={HiddenDim}, n_layers={Layers}, n_heads={Heads}, n_kv_heads={KvHeads}, vocab_size={VocabSize}, seq_len={SeqLen}, shared_classifier={SharedClassifier}";
 }
 
+/// <summary>One f32 array of a checkpoint: a weight, or (IsWeight false) one of version 0's RoPE tables that run.c skips.</summary>
+public sealed record Llama2cArray(string Name, long[] Shape, bool IsWeight = true)
+{
+    public long Elements => Shape.Aggregate(1L, (a, b) => a * b);
+}
+
 public sealed class Llama2cCheckpoint : IDisposable
 {
     public const uint Magic = 0x616b3432; // "ak42" read as little-endian u32
@@ -146,20 +152,7 @@ public sealed class Llama2cCheckpoint : IDisposable
             throw new ModelFormatException($"{p}: expected {expected} bytes for {header}, got {file.Length}{hint}");
         }
         var layout = new Layout(file, LegacyHeaderBytes, header);
-        long dim = header.Dim, kvDim = header.KvDim, hidden = header.HiddenDim;
-        layout.Take("tok_embeddings.weight", header.VocabSize, dim);
-        layout.PerLayer("attention_norm.weight", dim);
-        layout.PerLayer("attention.wq.weight", dim, dim);
-        layout.PerLayer("attention.wk.weight", kvDim, dim);
-        layout.PerLayer("attention.wv.weight", kvDim, dim);
-        layout.PerLayer("attention.wo.weight", dim, dim);
-        layout.PerLayer("ffn_norm.weight", dim);
-        layout.PerLayer("feed_forward.w1.weight", hidden, dim);
-        layout.PerLayer("feed_forward.w2.weight", dim, hidden);
-        layout.PerLayer("feed_forward.w3.weight", hidden, dim);
-        layout.Take("norm.weight", dim);
-        layout.Skip(2L * header.SeqLen * (header.HeadSize / 2));
-        layout.Classifier();
+        layout.TakeAll(FileOrder(header, 0));
         return new Llama2cCheckpoint(file, 0, header, layout.Tensors);
     }
 
@@ -188,20 +181,54 @@ public sealed class Llama2cCheckpoint : IDisposable
             throw new ModelFormatException($"{p}: expected {expected} bytes for {header} (version 1), got {file.Length}: {(file.Length < expected ? "truncated" : "trailing data")}, or not a llama2.c checkpoint");
 
         var layout = new Layout(file, VersionedHeaderBytes, header);
-        long dim = header.Dim, kvDim = header.KvDim, hidden = header.HiddenDim;
-        layout.PerLayer("attention_norm.weight", dim);
-        layout.PerLayer("ffn_norm.weight", dim);
-        layout.Take("norm.weight", dim);
-        layout.Take("tok_embeddings.weight", header.VocabSize, dim);
-        layout.PerLayer("attention.wq.weight", dim, dim);
-        layout.PerLayer("attention.wk.weight", kvDim, dim);
-        layout.PerLayer("attention.wv.weight", kvDim, dim);
-        layout.PerLayer("attention.wo.weight", dim, dim);
-        layout.PerLayer("feed_forward.w1.weight", hidden, dim);
-        layout.PerLayer("feed_forward.w2.weight", dim, hidden);
-        layout.PerLayer("feed_forward.w3.weight", hidden, dim);
-        layout.Classifier();
+        layout.TakeAll(FileOrder(header, 1));
         return new Llama2cCheckpoint(file, 1, header, layout.Tensors);
+    }
+
+    /// <summary>
+    /// The f32 arrays of a checkpoint in file order (the header comment's layout), each weight under Meta's name;
+    /// version 0's RoPE tables are listed as arrays that are not weights. A separate classifier comes last; a shared one is absent.
+    /// </summary>
+    public static IEnumerable<Llama2cArray> FileOrder(Llama2cHeader h, int version)
+    {
+        long dim = h.Dim, kvDim = h.KvDim, hidden = h.HiddenDim;
+        IEnumerable<Llama2cArray> PerLayer(string suffix, params long[] shape) =>
+            Enumerable.Range(0, h.Layers).Select(i => new Llama2cArray($"layers.{i}.{suffix}", shape));
+        Llama2cArray Single(string name, params long[] shape) => new(name, shape);
+
+        IEnumerable<Llama2cArray> arrays = version switch
+        {
+            0 => [
+                Single("tok_embeddings.weight", h.VocabSize, dim),
+                .. PerLayer("attention_norm.weight", dim),
+                .. PerLayer("attention.wq.weight", dim, dim),
+                .. PerLayer("attention.wk.weight", kvDim, dim),
+                .. PerLayer("attention.wv.weight", kvDim, dim),
+                .. PerLayer("attention.wo.weight", dim, dim),
+                .. PerLayer("ffn_norm.weight", dim),
+                .. PerLayer("feed_forward.w1.weight", hidden, dim),
+                .. PerLayer("feed_forward.w2.weight", dim, hidden),
+                .. PerLayer("feed_forward.w3.weight", hidden, dim),
+                Single("norm.weight", dim),
+                new Llama2cArray("freq_cis_real", [h.SeqLen, h.HeadSize / 2], IsWeight: false),
+                new Llama2cArray("freq_cis_imag", [h.SeqLen, h.HeadSize / 2], IsWeight: false),
+            ],
+            1 => [
+                .. PerLayer("attention_norm.weight", dim),
+                .. PerLayer("ffn_norm.weight", dim),
+                Single("norm.weight", dim),
+                Single("tok_embeddings.weight", h.VocabSize, dim),
+                .. PerLayer("attention.wq.weight", dim, dim),
+                .. PerLayer("attention.wk.weight", kvDim, dim),
+                .. PerLayer("attention.wv.weight", kvDim, dim),
+                .. PerLayer("attention.wo.weight", dim, dim),
+                .. PerLayer("feed_forward.w1.weight", hidden, dim),
+                .. PerLayer("feed_forward.w2.weight", dim, hidden),
+                .. PerLayer("feed_forward.w3.weight", hidden, dim),
+            ],
+            _ => throw new ArgumentOutOfRangeException(nameof(version), version, "llama2.c checkpoint versions 0 and 1 have this layout"),
+        };
+        return h.SharedClassifier ? arrays : arrays.Append(Single("output.weight", h.VocabSize, dim));
     }
 
     /// <summary>Hands out consecutive f32 views of the file; the size check above guarantees they fit.</summary>
@@ -219,23 +246,23 @@ public sealed class Llama2cCheckpoint : IDisposable
             _position += bytes;
         }
 
-        public void PerLayer(string suffix, params long[] shape)
+        public void TakeAll(IEnumerable<Llama2cArray> arrays)
         {
-            for (int i = 0; i < header.Layers; i++)
-                Take($"layers.{i}.{suffix}", shape);
+            foreach (var array in arrays)
+                if (array.IsWeight)
+                    Take(array.Name, array.Shape);
+                else
+                    _position += 4 * array.Elements;
+            Classifier();
         }
 
-        public void Skip(long floats) => _position += 4 * floats;
-
-        public void Classifier()
+        /// <summary>A shared classifier is the embedding, listed again as output.weight.</summary>
+        void Classifier()
         {
-            if (header.SharedClassifier)
-            {
-                var embedding = Tensors.First(t => t.Name == "tok_embeddings.weight");
-                Tensors.Add(new TensorEntry("output.weight", GgmlType.F32, embedding.Shape, embedding.Pointer, embedding.ByteCount, file));
-            }
-            else
-                Take("output.weight", header.VocabSize, header.Dim);
+            if (!header.SharedClassifier)
+                return;
+            var embedding = Tensors.First(t => t.Name == "tok_embeddings.weight");
+            Tensors.Add(new TensorEntry("output.weight", GgmlType.F32, embedding.Shape, embedding.Pointer, embedding.ByteCount, file));
         }
     }
 

@@ -2,7 +2,8 @@
 //   adapter_config.json        LoraConfig.to_dict(): peft_type "LORA", task_type "CAUSAL_LM", r, lora_alpha, lora_dropout,
 //                              target_modules, use_rslora, rank_pattern/alpha_pattern (per-module overrides), …
 //   adapter_model.safetensors  base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight (r, in) and
-//                              ….lora_B.weight (out, r) per adapted module (F32, F16 or BF16).
+//                              ….lora_B.weight (out, r) per adapted module (F32, F16 or BF16); the head's are
+//                              base_model.model.lm_head.lora_A.weight and ….lora_B.weight.
 // Hugging Face's q_proj/k_proj rows are in rotate-half order, so lora_B of those two modules has its rows permuted
 // on the way in (to Meta's interleaved pairs, the order of every matrix inside Camelid) and back on the way out.
 // What PEFT can express but Camelid does not apply (DoRA, LoRA biases, fully trained modules_to_save, adapters on
@@ -95,7 +96,7 @@ public sealed class LoraAdapter
         var matrices = new List<LoraMatrix>();
         foreach (var ((layer, target), (a, b)) in pairs)
         {
-            string module = $"model.layers.{layer}.{target.PeftPath()}";
+            string module = target.PeftModulePath(layer);
             if (a == null || b == null)
                 throw new ModelFormatException($"{weightsPath}: {module} has lora_{(a == null ? "A" : "B")} missing");
             if (layer >= model.Layers)
@@ -140,7 +141,7 @@ public sealed class LoraAdapter
         Directory.CreateDirectory(partial);
         var tensors = Matrices.SelectMany(m =>
         {
-            string prefix = $"base_model.model.model.layers.{m.Layer}.{m.Target.PeftPath()}";
+            string prefix = "base_model.model." + m.Target.PeftModulePath(m.Layer);
             float[] b = m.Target is BlockMatrix.Q or BlockMatrix.K ? PermuteRows(m.B, m.OutFeatures, m.Rank, model.HeadSize, toMeta: false) : m.B;
             return new[]
             {
@@ -172,9 +173,12 @@ public sealed class LoraAdapter
     }
 
     static readonly Regex TensorName = new(@"^(?:base_model\.model\.)?model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)\.lora_(A|B)(?:\.default)?\.weight$", RegexOptions.CultureInvariant);
+    static readonly Regex HeadTensorName = new(@"^(?:base_model\.model\.)?lm_head\.lora_(A|B)(?:\.default)?\.weight$", RegexOptions.CultureInvariant);
 
     static (int Layer, BlockMatrix Target, bool IsA) ParseName(string name, string file)
     {
+        if (HeadTensorName.Match(name) is { Success: true } head)
+            return (-1, BlockMatrix.Head, head.Groups[1].Value == "A");
         var match = TensorName.Match(name);
         if (!match.Success)
         {
@@ -184,8 +188,8 @@ public sealed class LoraAdapter
                 : "it is not a LoRA A/B matrix of a LLaMA block";
             throw new ModelFormatException($"{file}: tensor '{name}': {why}");
         }
-        var target = BlockMatrices.Parse(match.Groups[3].Value)
-            ?? throw new ModelFormatException($"{file}: tensor '{name}' adapts '{match.Groups[3].Value}', which is not a LLaMA block matrix");
+        if (BlockMatrices.Parse(match.Groups[3].Value) is not { } target || target == BlockMatrix.Head)
+            throw new ModelFormatException($"{file}: tensor '{name}' adapts '{match.Groups[3].Value}', which is not a LLaMA block matrix");
         if (target.PeftPath() != $"{match.Groups[2].Value}.{match.Groups[3].Value}")
             throw new ModelFormatException($"{file}: tensor '{name}': {match.Groups[3].Value} belongs under {target.PeftPath()}");
         return (int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), target, match.Groups[4].Value == "A");

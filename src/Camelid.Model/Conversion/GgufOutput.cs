@@ -6,8 +6,8 @@ using Camelid.Tensors.Threading;
 
 namespace Camelid.Model.Conversion;
 
-/// <summary>A tensor to write: converted from an fp32 row source, or copied as stored.</summary>
-sealed record PlannedTensor(ConvertedTensor Info, RowSource? Source, TensorEntry? StoredBytes);
+/// <summary>A tensor to write: converted from an fp32 row source, copied as stored, or from rows already in its type.</summary>
+sealed record PlannedTensor(ConvertedTensor Info, RowSource? Source, TensorEntry? StoredBytes, RowBytesSource? Bytes = null);
 
 /// <summary>
 /// Writes a converted GGUF file, shared by synth and quantize: metadata as given, then each tensor streamed
@@ -20,7 +20,7 @@ static class GgufOutput
     public const uint QuantizationVersion = 2;
 
     public static ConversionResult Write(string path, LlamaFileType fileType, IEnumerable<(string Key, object Value)> metadata,
-        IReadOnlyList<PlannedTensor> tensors, ConversionOptions options)
+        IReadOnlyList<PlannedTensor> tensors, ConversionOptions options, uint ggufVersion = 3)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Threads, 1, nameof(options.Threads));
         string full = Path.GetFullPath(path);
@@ -28,7 +28,7 @@ static class GgufOutput
         if (Path.GetDirectoryName(full) is { } folder && !Directory.Exists(folder))
             throw new DirectoryNotFoundException($"{folder}: the output folder does not exist");
         var clock = Stopwatch.StartNew();
-        var writer = new GgufWriter();
+        var writer = new GgufWriter { Version = ggufVersion };
         foreach (var (key, value) in metadata)
             writer.Add(key, value);
 
@@ -36,7 +36,7 @@ static class GgufOutput
         using var pool = new ComputePool(options.Threads);
         for (int i = 0; i < tensors.Count; i++)
         {
-            var (info, source, stored) = tensors[i];
+            var (info, source, stored, bytes) = tensors[i];
             int index = i;
             void Report() => options.Progress?.Invoke(new ConversionProgress(index, tensors.Count, info.Name, info.Type, written, total));
             Action<long> advance = n =>
@@ -49,6 +49,8 @@ static class GgufOutput
                 Report();
                 if (stored != null)
                     TensorStreamer.Copy(stream, stored, advance, options.Cancellation);
+                else if (bytes != null)
+                    TensorStreamer.WriteBytes(stream, RowsOf(info.Shape), GgmlTypes.RowBytes(info.Type, ColsOf(info.Shape)), bytes, advance, options.Cancellation);
                 else
                     TensorStreamer.Write(stream, info.Type, RowsOf(info.Shape), ColsOf(info.Shape), source!, pool, advance, options.Cancellation);
             });

@@ -7,6 +7,9 @@ namespace Camelid.Model.Conversion;
 /// several threads at once for disjoint rows.</summary>
 delegate void RowSource(long firstRow, int rowCount, Span<float> destination);
 
+/// <summary>Fills rows [firstRow, firstRow + rowCount) of a tensor as the bytes of the type it is written as.</summary>
+delegate void RowBytesSource(long firstRow, int rowCount, Span<byte> destination);
+
 /// <summary>
 /// Writes one tensor in any type from an fp32 row source without ever holding the tensor: rows are taken in blocks
 /// of about <see cref="BlockElements"/> values, each block is generated and quantized in parallel (rows split across
@@ -33,6 +36,25 @@ static class TensorStreamer
             pool.For(count, ref body);
             output.Write(bytes, 0, count * rowBytes);
             bytesWritten((long)count * rowBytes);
+        }
+    }
+
+    /// <summary>Writes a tensor whose rows come ready in their written type, about 16 MB at a time, in row order.</summary>
+    public static void WriteBytes(Stream output, long rows, long rowBytes, RowBytesSource source, Action<long> bytesWritten,
+        CancellationToken cancellation)
+    {
+        if (rowBytes == 0 || rows == 0)
+            return;
+        int blockRows = (int)Math.Clamp((1 << 24) / rowBytes, 1, rows);
+        var bytes = GC.AllocateUninitializedArray<byte>(checked((int)(blockRows * rowBytes)));
+        for (long first = 0; first < rows; first += blockRows)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int count = (int)Math.Min(blockRows, rows - first);
+            var block = bytes.AsSpan(0, (int)(count * rowBytes));
+            source(first, count, block);
+            output.Write(block);
+            bytesWritten(block.Length);
         }
     }
 

@@ -53,7 +53,7 @@ static class HfModelLoader
     }
 
     /// <summary>tokenizer_config.json's chat_template: a string, or a list of named templates ("default" wins).</summary>
-    static string? ChatTemplateOf(JsonElement? tokenizerConfig)
+    internal static string? ChatTemplateOf(JsonElement? tokenizerConfig)
     {
         if (tokenizerConfig is not { ValueKind: JsonValueKind.Object } c || !c.TryGetProperty("chat_template", out var t))
             return null;

@@ -1,3 +1,5 @@
+using Camelid.Model;
+
 namespace Camelid.Server.Hosting;
 
 /// <summary>A model to serve: a path and the name clients ask for (the file or folder name by default).</summary>
@@ -19,6 +21,31 @@ public sealed record ModelSpec(string Path, string Alias)
         string trimmed = path.TrimEnd('/', '\\');
         string name = System.IO.Path.GetFileName(trimmed);
         return Directory.Exists(trimmed) ? name : System.IO.Path.GetFileNameWithoutExtension(name);
+    }
+}
+
+/// <summary>
+/// A LoRA adapter to serve: without an alias it applies to every model; with one, the first model plus this adapter is
+/// served as another model of that name, sharing the base's weights.
+/// </summary>
+public sealed record AdapterSpec(AdapterReference Adapter, string? Alias)
+{
+    /// <summary>Parses "DIR", "DIR:SCALE", "DIR=ALIAS" or "DIR:SCALE=ALIAS".</summary>
+    public static AdapterSpec Parse(string text)
+    {
+        int eq = text.LastIndexOf('=');
+        string reference = eq > 0 ? text[..eq] : text;
+        string? alias = eq > 0 ? text[(eq + 1)..] : null;
+        if (reference.Length == 0 || alias is { Length: 0 })
+            throw new ArgumentException($"--lora '{text}': expected DIR[:SCALE] or DIR[:SCALE]=ALIAS");
+        try
+        {
+            return new AdapterSpec(AdapterReference.Parse(reference), alias);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"--lora '{text}': {e.Message}");
+        }
     }
 }
 
@@ -45,12 +72,18 @@ public sealed record ServeOptions
     public long MaxRequestBodyBytes { get; init; } = 8 << 20;
     /// <summary>A tokenizer file for llama2.c checkpoints (applies to every model that lacks one).</summary>
     public string? TokenizerPath { get; init; }
+    /// <summary>LoRA adapters: applied to every model, or served as models of their own over the first one.</summary>
+    public IReadOnlyList<AdapterSpec> Adapters { get; init; } = [];
 
     public void Validate()
     {
         if (Models.Count == 0)
             throw new ArgumentException("serve needs at least one --model");
-        var duplicate = Models.GroupBy(m => m.Alias, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        var duplicate = Models.Select(m => m.Alias).Concat(Adapters.Where(a => a.Alias != null).Select(a => a.Alias!))
+            .GroupBy(a => a, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        foreach (var a in Adapters)
+            if (!Directory.Exists(a.Adapter.Path))
+                throw new ArgumentException($"--lora {a.Adapter.Path}: no such adapter folder");
         if (duplicate != null)
             throw new ArgumentException($"two models are named '{duplicate.Key}'; give them different aliases with --model PATH=ALIAS");
         if (Port is < 0 or > 65535)

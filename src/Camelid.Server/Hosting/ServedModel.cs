@@ -1,5 +1,6 @@
 using Camelid.Inference.Batching;
 using Camelid.Model;
+using Camelid.Model.Adapters;
 using Camelid.Tokenization;
 using Camelid.Tokenization.ChatTemplates;
 
@@ -41,6 +42,7 @@ public sealed class ModelRegistry : IDisposable
 {
     readonly ServeOptions _options;
     readonly Dictionary<string, ServedModel> _models = new(StringComparer.Ordinal);
+    readonly List<ServedModel> _loadOrder = []; // disposed in reverse: adapter views before the base they share
     readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ModelRegistry(ServeOptions options) => _options = options;
@@ -61,30 +63,19 @@ public sealed class ModelRegistry : IDisposable
     {
         try
         {
+            var shared = _options.Adapters.Where(a => a.Alias == null).Select(a => a.Adapter).ToList();
+            ServedModel? first = null;
             foreach (var spec in _options.Models)
             {
-                var model = LlamaModel.Load(spec.Path, new ModelLoadOptions { Threads = _options.Threads, TokenizerPath = _options.TokenizerPath });
-                try
-                {
-                    var template = _options.Template.Equals("auto", StringComparison.OrdinalIgnoreCase)
-                        ? ChatTemplates.Detect(model.ChatTemplateSource, model.Name)
-                        : new TemplateChoice(ChatTemplates.Get(_options.Template), "chosen with --template", false);
-                    int ctx = _options.ContextLength > 0 ? _options.ContextLength : Math.Min(model.Config.TrainedContextLength, 2048);
-                    var served = new ServedModel(spec.Alias, model, template, new BatchingOptions
-                    {
-                        MaxSequences = _options.Parallel, ContextLength = ctx, MaxQueue = _options.MaxQueue,
-                    });
-                    lock (_models)
-                        _models.Add(spec.Alias, served);
-                    log($"model '{spec.Alias}': {spec.Path} ({model.Format}, {model.ParameterCount / 1e6:F1}M parameters), " +
-                        $"chat template {template.Template.Name} ({template.Reason}), {_options.Parallel} sequences × {ctx} positions " +
-                        $"(KV cache up to {served.Batcher.KvCacheBytes / (1 << 20)} MiB), {model.Threads} threads");
-                }
-                catch
-                {
-                    model.Dispose();
-                    throw;
-                }
+                var model = LlamaModel.Load(spec.Path, new ModelLoadOptions { Threads = _options.Threads, TokenizerPath = _options.TokenizerPath, Adapters = shared });
+                var served = Add(spec.Alias, model, $"{spec.Path} ({model.Format}, {model.ParameterCount / 1e6:F1}M parameters)", null, log);
+                first ??= served;
+            }
+            foreach (var adapter in _options.Adapters.Where(a => a.Alias != null))
+            {
+                var base_ = first!.Model;
+                var view = base_.WithAdapters([(LoraAdapter.Load(adapter.Adapter.Path, base_.Config), adapter.Adapter.Scale)], _options.Threads);
+                Add(adapter.Alias!, view, $"'{first.Alias}' + LoRA {adapter.Adapter.Path} (scale {adapter.Adapter.Scale})", first.Template, log);
             }
             _loaded.SetResult();
         }
@@ -95,12 +86,43 @@ public sealed class ModelRegistry : IDisposable
         }
     }
 
+    /// <summary>Serves <paramref name="model"/> as <paramref name="alias"/> (disposing it if that fails).</summary>
+    ServedModel Add(string alias, LlamaModel model, string description, TemplateChoice? template, Action<string> log)
+    {
+        try
+        {
+            template ??= _options.Template.Equals("auto", StringComparison.OrdinalIgnoreCase)
+                ? ChatTemplates.Detect(model.ChatTemplateSource, model.Name)
+                : new TemplateChoice(ChatTemplates.Get(_options.Template), "chosen with --template", false);
+            int ctx = _options.ContextLength > 0 ? _options.ContextLength : Math.Min(model.Config.TrainedContextLength, 2048);
+            var served = new ServedModel(alias, model, template, new BatchingOptions
+            {
+                MaxSequences = _options.Parallel, ContextLength = ctx, MaxQueue = _options.MaxQueue,
+            });
+            lock (_models)
+            {
+                _models.Add(alias, served);
+                _loadOrder.Add(served);
+            }
+            string adapters = model.Adapters.Count == 0 ? "" : $", {model.Adapters.Count} LoRA adapter(s) applied on the fly";
+            log($"model '{alias}': {description}{adapters}, chat template {template.Template.Name} ({template.Reason}), " +
+                $"{_options.Parallel} sequences × {ctx} positions (KV cache up to {served.Batcher.KvCacheBytes / (1 << 20)} MiB), {model.Threads} threads");
+            return served;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     public void Dispose()
     {
         lock (_models)
         {
-            foreach (var m in _models.Values)
-                m.Dispose();
+            for (int i = _loadOrder.Count - 1; i >= 0; i--)
+                _loadOrder[i].Dispose();
+            _loadOrder.Clear();
             _models.Clear();
         }
     }

@@ -79,11 +79,15 @@ public static class Checkpoint
         return Complete(root).LastOrDefault();
     }
 
+    /// <summary>A checkpoint's state.json: where the run stood and the settings it was made with.</summary>
+    public static TrainingState ReadState(string checkpoint) =>
+        JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")), Json)
+            ?? throw new InvalidDataException($"{checkpoint}/state.json is empty");
+
     /// <summary>Reads a checkpoint into the optimizer and its parameters (shapes must match) and returns its state.</summary>
     public static TrainingState Load(string checkpoint, AdamW optimizer)
     {
-        var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")), Json)
-            ?? throw new InvalidDataException($"{checkpoint}/state.json is empty");
+        var state = ReadState(checkpoint);
         using (var model = SafetensorsFile.Open(Path.Combine(checkpoint, "model.safetensors")))
             foreach (var p in optimizer.Parameters)
                 Read(model, p.Name, p, p.Value, checkpoint);

@@ -3,13 +3,12 @@
 //                     re-quantize it with `camelid quantize` for Q4_K etc.
 //   WriteHuggingFace  a transformers folder: config.json, generation_config.json, model.safetensors (or 5 GB shards
 //                     with model.safetensors.index.json), Q/K rows in HF's rotate-half order, and the tokenizer files.
-// Nothing is left half-written under the real name: the GGUF goes to "PATH.partial" and is renamed when complete;
-// the folder is built as "DIR.partial" (a stale one left by an interrupted export is removed first) and renamed.
-// An existing DIR is replaced only when it holds nothing but the files of a model folder (an earlier export), so a
-// mistyped path never deletes unrelated data; the earlier export is moved aside, then deleted once the new one is in place.
+// Nothing is left half-written under the real name (Camelid.Model.Conversion.AtomicOutput: "PATH.partial" renamed
+// when complete; an existing folder is replaced only when it holds nothing but model-folder files).
 // Parameters with NaN or infinite values (a diverged run) are refused rather than written.
 using System.Numerics.Tensors;
 using Camelid.Model;
+using Camelid.Model.Conversion;
 using Camelid.Tensors.Quant;
 using Camelid.Tokenization;
 using Camelid.Training.Model;
@@ -27,22 +26,12 @@ public static class ModelExporter
         Check(parameters, tokenizer, type);
         metadata ??= new ExportMetadata();
         string full = Path.GetFullPath(path);
-        if (Directory.Exists(full))
-            throw new IOException($"{full} is a folder; give the GGUF file's path");
-        RequireParentFolder(full);
-        string partial = full + ".partial";
-        try
+        AtomicOutput.WriteFile(full, partial =>
         {
             var writer = GgufExport.Build(parameters, tokenizer.Vocabulary, type, metadata, Path.GetFileNameWithoutExtension(full));
-            using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-                writer.Write(stream);
-            File.Move(partial, full, overwrite: true);
-        }
-        catch
-        {
-            TryDeleteFile(partial);
-            throw;
-        }
+            using var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+            writer.Write(stream);
+        });
         return new ExportResult(full, new FileInfo(full).Length, [full]);
     }
 
@@ -58,24 +47,8 @@ public static class ModelExporter
         Check(parameters, tokenizer, dtype);
         metadata ??= new ExportMetadata();
         string full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
-        if (File.Exists(full))
-            throw new IOException($"{full} is a file; give the folder to write the model into");
-        RequireParentFolder(full);
-        CheckReplaceable(full);
-        string partial = full + ".partial";
-        if (Directory.Exists(partial))
-            Directory.Delete(partial, recursive: true); // left by an interrupted export
-        Directory.CreateDirectory(partial);
-        try
-        {
-            HuggingFaceExport.WriteFolder(parameters, tokenizer.Vocabulary, partial, dtype, metadata, maxShardBytes);
-            ReplaceFolder(partial, full);
-        }
-        catch
-        {
-            TryDeleteFolder(partial);
-            throw;
-        }
+        AtomicOutput.WriteFolder(full, partial => HuggingFaceExport.WriteFolder(parameters, tokenizer.Vocabulary, partial, dtype, metadata, maxShardBytes),
+            HuggingFaceExport.IsModelFolderFile);
         var files = Directory.GetFiles(full).Order(StringComparer.Ordinal).ToList();
         return new ExportResult(full, files.Sum(f => new FileInfo(f).Length), files);
     }
@@ -123,63 +96,5 @@ public static class ModelExporter
             if (type == GgmlType.F16 && parameter.IsMatrix && Math.Abs(largest) > (float)Half.MaxValue)
                 throw new ArgumentException($"{parameter.Name} has a value of magnitude {Math.Abs(largest)}, beyond F16's range ({(float)Half.MaxValue}); export as F32 or BF16");
         }
-    }
-
-    static void RequireParentFolder(string full)
-    {
-        if (Path.GetDirectoryName(full) is { } folder && !Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"{folder}: the output folder does not exist");
-    }
-
-    /// <summary>An existing folder is replaced only if it is empty or holds nothing but model-folder files.</summary>
-    static void CheckReplaceable(string directory)
-    {
-        if (!Directory.Exists(directory))
-            return;
-        var foreign = Directory.EnumerateFileSystemEntries(directory)
-            .Where(e => Directory.Exists(e) || !HuggingFaceExport.IsModelFolderFile(Path.GetFileName(e)))
-            .Select(Path.GetFileName).Take(3).ToList();
-        if (foreign.Count > 0)
-            throw new IOException($"{directory} exists and holds files that are not part of a model folder ({string.Join(", ", foreign)}); not replacing it. Choose a new folder.");
-    }
-
-    /// <summary>Moves the finished folder into place; an earlier export there is moved aside first and deleted after.</summary>
-    static void ReplaceFolder(string finished, string target)
-    {
-        if (!Directory.Exists(target))
-        {
-            Directory.Move(finished, target);
-            return;
-        }
-        string previous = $"{target}.previous-{Guid.NewGuid():N}";
-        Directory.Move(target, previous);
-        try
-        {
-            Directory.Move(finished, target);
-        }
-        catch
-        {
-            Directory.Move(previous, target);
-            throw;
-        }
-        TryDeleteFolder(previous);
-    }
-
-    static void TryDeleteFile(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
-
-    static void TryDeleteFolder(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path))
-                Directory.Delete(path, recursive: true);
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
     }
 }

@@ -19,17 +19,18 @@ public static class LoraTraining
         var c = frozenBase.Config;
         var matrices = new List<LoraMatrix>();
         int index = 0;
-        foreach (int layer in Enumerable.Range(0, c.Layers))
-            foreach (var target in config.Targets)
-            {
-                var (outFeatures, inFeatures) = target.Shape(c);
-                var a = new float[config.Rank * inFeatures];
-                var random = new Random(unchecked((int)(seed * 1_000_003 + index++)));
-                float bound = 1f / MathF.Sqrt(inFeatures);
-                for (int i = 0; i < a.Length; i++)
-                    a[i] = (float)((random.NextDouble() * 2 - 1) * bound);
-                matrices.Add(new LoraMatrix(layer, target, config.Rank, inFeatures, outFeatures, a, new float[outFeatures * config.Rank], config.Scale));
-            }
+        var positions = Enumerable.Range(0, c.Layers).SelectMany(layer => config.Targets.Where(t => t != BlockMatrix.Head).Select(t => (layer, t)))
+            .Concat(config.Targets.Contains(BlockMatrix.Head) ? [(-1, BlockMatrix.Head)] : []);
+        foreach (var (layer, target) in positions)
+        {
+            var (outFeatures, inFeatures) = target.Shape(c);
+            var a = new float[config.Rank * inFeatures];
+            var random = new Random(unchecked((int)(seed * 1_000_003 + index++)));
+            float bound = 1f / MathF.Sqrt(inFeatures);
+            for (int i = 0; i < a.Length; i++)
+                a[i] = (float)((random.NextDouble() * 2 - 1) * bound);
+            matrices.Add(new LoraMatrix(layer, target, config.Rank, inFeatures, outFeatures, a, new float[outFeatures * config.Rank], config.Scale));
+        }
         return Attach(frozenBase, new LoraAdapter(config, matrices), (float)config.Dropout);
     }
 
@@ -43,7 +44,7 @@ public static class LoraTraining
         {
             if (!byPosition.TryGetValue((layer, target), out var m))
                 return projection;
-            string name = TensorNames.ForLayer(target.GgufName(), layer).Replace(".weight", "", StringComparison.Ordinal);
+            string name = target.ParameterName(layer);
             var a = new Parameter(name + ".lora_a", m.Rank, m.InFeatures, (float[])m.A.Clone()) { Trainable = true };
             var b = new Parameter(name + ".lora_b", m.OutFeatures, m.Rank, (float[])m.B.Clone()) { Trainable = true };
             return new LoraProjection(projection, a, b, m.Scale, dropout, index++);
@@ -54,11 +55,12 @@ public static class LoraTraining
     public static LoraAdapter Extract(TrainableModel model, LoraConfig config)
     {
         var matrices = new List<LoraMatrix>();
-        for (int layer = 0; layer < model.Layers.Length; layer++)
-            foreach (var target in BlockMatrices.All)
-                if (model.Layers[layer][target] is LoraProjection lora)
-                    matrices.Add(new LoraMatrix(layer, target, lora.Rank, lora.InFeatures, lora.OutFeatures,
-                        (float[])lora.A.Value.Clone(), (float[])lora.B.Value.Clone(), lora.Scale));
+        var positions = Enumerable.Range(0, model.Layers.Length).SelectMany(layer => BlockMatrices.All.Select(t => (layer, t, model.Layers[layer][t])))
+            .Append((-1, BlockMatrix.Head, model.Head));
+        foreach (var (layer, target, projection) in positions)
+            if (projection is LoraProjection lora)
+                matrices.Add(new LoraMatrix(layer, target, lora.Rank, lora.InFeatures, lora.OutFeatures,
+                    (float[])lora.A.Value.Clone(), (float[])lora.B.Value.Clone(), lora.Scale));
         if (matrices.Count == 0)
             throw new ArgumentException("the model has no LoRA adapters");
         return new LoraAdapter(config with { Targets = matrices.Select(m => m.Target).Distinct().Order().ToList() }, matrices);
@@ -66,17 +68,19 @@ public static class LoraTraining
 
     static void Freeze(TrainableModel model)
     {
-        foreach (var p in (Parameter[])[model.TokenEmbedding, model.OutputNorm, .. model.Output == null ? [] : new[] { model.Output }])
-            p.Trainable = false;
+        model.TokenEmbedding.Trainable = false;
+        model.OutputNorm.Trainable = false;
         foreach (var block in model.Layers)
         {
             block.AttentionNorm.Trainable = false;
             block.FfnNorm.Trainable = false;
-            foreach (var projection in block.Projections)
-                if (projection is DenseProjection dense)
-                    dense.Weight.Trainable = false;
-                else if (projection.TrainableParameters.Any())
-                    throw new ArgumentException($"{projection.Name} is already trainable ({projection.Kind}); attach LoRA to a plain model");
+        }
+        foreach (var projection in model.Layers.SelectMany(b => b.Projections).Append(model.Head))
+        {
+            if (projection is DenseProjection dense)
+                dense.Weight.Trainable = false;
+            else if (projection.TrainableParameters.Any())
+                throw new ArgumentException($"{projection.Name} is already trainable ({projection.Kind}); attach LoRA to a plain model");
         }
     }
 }

@@ -22,7 +22,7 @@ public static class QuantizedBase
         "nf4" => FrozenType.Nf4,
         "q4_0" => FrozenType.Q4_0,
         "q8_0" => FrozenType.Q8_0,
-        _ => throw new FormatException($"unknown QLoRA base type '{text}'; use nf4, q4_0 or q8_0"),
+        _ => throw new ArgumentException($"--qlora-type: unknown base type '{text}'; use nf4, q4_0 or q8_0"),
     };
 
     public static unsafe TrainableModel From(LlamaModel model, FrozenType type)
@@ -38,10 +38,12 @@ public static class QuantizedBase
             string name = TensorNames.ForLayer(target.GgufName(), index);
             return new QuantizedProjection(name, Compressed(tensor, type));
         }
+        var embedding = Frozen(names.TokenEmbedding, c.VocabSize, c.Dim, w.TokenEmbedding.ToFloats());
         return new TrainableModel
         {
             Config = c,
-            TokenEmbedding = Frozen(names.TokenEmbedding, c.VocabSize, c.Dim, w.TokenEmbedding.ToFloats()),
+            TokenEmbedding = embedding,
+            Head = new DenseProjection(tied ? embedding : Frozen(names.Output, c.VocabSize, c.Dim, w.Output.Tensor.ToFloats())),
             Layers = w.Layers.Select((l, i) => new TrainableBlock
             {
                 AttentionNorm = Frozen(TensorNames.ForLayer(names.AttentionNorm, i), 1, c.Dim, (float[])l.AttentionNorm.Clone()),
@@ -55,7 +57,6 @@ public static class QuantizedBase
                 Down = Compress(l, BlockMatrix.Down, i),
             }).ToArray(),
             OutputNorm = Frozen(names.OutputNorm, 1, c.Dim, (float[])w.OutputNorm.Clone()),
-            Output = tied ? null : Frozen(names.Output, c.VocabSize, c.Dim, w.Output.Tensor.ToFloats()),
         };
     }
 
@@ -80,15 +81,19 @@ public static class QuantizedBase
         return new GgmlFrozen(ggml, data, rows, cols);
     }
 
-    /// <summary>Bytes of the frozen weights: compressed matrices plus the f32 embedding, norms and head.</summary>
-    public static long FrozenBytes(TrainableModel model) =>
-        model.Layers.Sum(l => l.Projections.Sum(p => p switch
+    /// <summary>Bytes of the frozen weights: compressed matrices plus the f32 embedding, norms and head (once when tied).</summary>
+    public static long FrozenBytes(TrainableModel model)
+    {
+        static long Bytes(Projection p) => p switch
         {
             QuantizedProjection q => q.Weight.Bytes,
-            LoraProjection { Base: QuantizedProjection q } => q.Weight.Bytes,
-            LoraProjection { Base: DenseProjection d } => 4L * d.Weight.Count,
+            LoraProjection lora => Bytes(lora.Base),
             DenseProjection d => 4L * d.Weight.Count,
             _ => 0L,
-        }) + 4L * (l.AttentionNorm.Count + l.FfnNorm.Count))
-        + 4L * (model.TokenEmbedding.Count + model.OutputNorm.Count + (model.Output?.Count ?? 0));
+        };
+        var head = model.Head is LoraProjection { Base: var b } ? b : model.Head;
+        bool tied = head is DenseProjection d && d.Weight == model.TokenEmbedding;
+        return model.Layers.Sum(l => l.Projections.Sum(Bytes) + 4L * (l.AttentionNorm.Count + l.FfnNorm.Count))
+            + 4L * (model.TokenEmbedding.Count + model.OutputNorm.Count) + (tied ? 0 : Bytes(head));
+    }
 }

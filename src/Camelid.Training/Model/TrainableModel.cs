@@ -44,10 +44,8 @@ public sealed class TrainableModel
     public required Parameter TokenEmbedding { get; init; } // (vocab, dim)
     public required TrainableBlock[] Layers { get; init; }
     public required Parameter OutputNorm { get; init; }     // (1, dim)
-    /// <summary>The output head (vocab, dim); null when tied to <see cref="TokenEmbedding"/>.</summary>
-    public Parameter? Output { get; init; }
-
-    public Parameter OutputHead => Output ?? TokenEmbedding;
+    /// <summary>The output head (vocab, dim): over the embedding's parameter when the two are tied.</summary>
+    public required Projection Head { get; init; }
 
     /// <summary>Every parameter the optimizer updates, once each, in model order.</summary>
     /// <remarks>The order is <see cref="LlamaParameters.All"/>'s (Gate, Down, Up = W1, W2, W3): the optimizer's and the checkpoints'.</remarks>
@@ -58,15 +56,16 @@ public sealed class TrainableModel
             .Append(l.FfnNorm)
             .Concat(l.Gate.TrainableParameters).Concat(l.Down.TrainableParameters).Concat(l.Up.TrainableParameters)))
         .Append(OutputNorm)
-        .Concat(Output == null ? [] : [Output])
+        .Concat(Head.TrainableParameters)
         .Where(p => p.Trainable)
+        .Distinct() // a tied head trains the embedding's parameter, listed once
         .ToList();
 
     /// <summary>What is trained, for a run's fingerprint: a resumed run must train the same parameters the same way.</summary>
     public string Describe()
     {
         long count = TrainableParameters.Sum(p => (long)p.Count);
-        var adapters = Layers.SelectMany(l => l.Projections).OfType<LoraProjection>().ToList();
+        var adapters = Layers.SelectMany(l => l.Projections).Append(Head).OfType<LoraProjection>().ToList();
         if (adapters.Count == 0)
             return $"{count} parameters";
         var first = adapters[0];
@@ -98,10 +97,13 @@ public sealed class TrainableModel
             Down = new DenseProjection(l.W2),
         }).ToArray(),
         OutputNorm = parameters.OutputNorm,
-        Output = parameters.Output,
+        Head = new DenseProjection(parameters.OutputHead),
     };
 
-    /// <summary>The same model with each projection replaced by <paramref name="replace"/>(layer, matrix, projection).</summary>
+    /// <summary>
+    /// The same model with each projection replaced by <paramref name="replace"/>(layer, matrix, projection); the head is
+    /// offered as (−1, <see cref="BlockMatrix.Head"/>).
+    /// </summary>
     public TrainableModel WithProjections(Func<int, BlockMatrix, Projection, Projection> replace) => new()
     {
         Config = Config,
@@ -119,6 +121,6 @@ public sealed class TrainableModel
             Down = replace(i, BlockMatrix.Down, l.Down),
         }).ToArray(),
         OutputNorm = OutputNorm,
-        Output = Output,
+        Head = replace(-1, BlockMatrix.Head, Head),
     };
 }

@@ -67,10 +67,9 @@ public sealed class TrainingTransformer(TrainableModel model, ComputePool pool, 
         b.Pass = ForwardPass.Inference;
         Forward(batch, b, keepActivations: false);
         int T = batch.Tokens, dim = _c.Dim;
-        var head = model.OutputHead;
         RmsNormForward(b.Final, b.FinalRstd, b.FinalInput, model.OutputNorm.Value, T, dim, _c.RmsNormEps);
         var logits = new float[T * _c.VocabSize];
-        LinearForward(logits, b.Final, head.Value, T, dim, _c.VocabSize, pool);
+        model.Head.Forward(logits, b.Final, T, pool, b.Pass);
         return logits;
     }
 
@@ -121,7 +120,6 @@ public sealed class TrainingTransformer(TrainableModel model, ComputePool pool, 
     double HeadForwardBackward(TokenBatch batch, Buffers b, float lossScale, bool backward)
     {
         int T = batch.Tokens, dim = _c.Dim, vocab = _c.VocabSize;
-        var head = model.OutputHead;
         RmsNormForward(b.Final, b.FinalRstd, b.FinalInput, model.OutputNorm.Value, T, dim, _c.RmsNormEps);
         double loss = 0;
         int chunk = HeadChunkRows(T, vocab);
@@ -130,10 +128,10 @@ public sealed class TrainingTransformer(TrainableModel model, ComputePool pool, 
             int rows = Math.Min(chunk, T - row);
             var x = b.Final.AsSpan(row * dim, rows * dim);
             var logits = b.Logits.AsSpan(0, rows * vocab);
-            LinearForward(logits, x, head.Value, rows, dim, vocab, pool);
+            model.Head.Forward(logits, x, rows, pool, b.Pass);
             loss += CrossEntropyForwardBackward(logits, batch.Targets.AsSpan(row, rows), vocab, lossScale, pool);
             if (backward)
-                LinearBackward(b.DNormed.AsSpan(row * dim, rows * dim), head.Gradient, logits, x, head.Value, rows, dim, vocab, pool);
+                model.Head.Backward(b.DNormed.AsSpan(row * dim, rows * dim), logits, x, rows, pool, accumulateInput: false);
         }
         if (backward)
         {

@@ -98,6 +98,51 @@ public sealed class PeftAdapterTests(ITestOutputHelper output)
         Assert.Equal(Logits(off), Logits(plain));
     }
 
+    [SharedDataFact(Stories)]
+    public void A_head_adapter_is_saved_under_pefts_lm_head_name_and_shifts_only_the_logits_by_its_low_rank_term()
+    {
+        using var model = LlamaModel.Load(TestPaths.Shared(Stories));
+        var c = model.Config;
+        var random = new Random(4);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var head = new LoraMatrix(-1, BlockMatrix.Head, 2, c.Dim, c.VocabSize, Values(2 * c.Dim), Values(c.VocabSize * 2), 0.5f);
+        string dir = Path.Combine(TestPaths.NewTempDir(), "head");
+        new LoraAdapter(new LoraConfig { Rank = 2, Alpha = 1, Targets = [BlockMatrix.Head] }, [head]).Save(dir, c);
+        using (var file = SafetensorsFile.Open(Path.Combine(dir, LoraAdapter.WeightsFile)))
+            Assert.Equal(["base_model.model.lm_head.lora_A.weight", "base_model.model.lm_head.lora_B.weight"], file.Tensors.Select(t => t.Name).Order());
+        Assert.Equal("[\"lm_head\"]", JsonNode.Parse(File.ReadAllText(Path.Combine(dir, LoraAdapter.ConfigFile)))!["target_modules"]!.ToJsonString());
+        var loaded = LoraAdapter.Load(dir, c);
+        Assert.Equal(head.A, loaded.Matrices[0].A);
+        Assert.Equal(head.B, loaded.Matrices[0].B);
+
+        // Only the head changes: logits − base logits = s·B·(A·h) for the final normed state h, which is the same in both.
+        int[] tokens = [1, 403, 407];
+        using var adapted = LlamaModel.Load(TestPaths.Shared(Stories), new ModelLoadOptions { Adapters = [new AdapterReference(dir, 2f)] });
+        var baseLogits = model.Forward(tokens, model.NewKvCache(), allLogits: false);
+        var logits = adapted.Forward(tokens, adapted.NewKvCache(), allLogits: false);
+        var difference = logits.Zip(baseLogits, (x, y) => x - y).ToArray();
+        // The difference lies in the span of B's two columns: its residual after projecting on them is rounding only.
+        var columns = Enumerable.Range(0, 2).Select(j => Enumerable.Range(0, c.VocabSize).Select(o => (double)head.B[o * 2 + j]).ToArray()).ToArray();
+        var residual = difference.Select(v => (double)v).ToArray();
+        for (int j = 0; j < 2; j++) // Gram–Schmidt against the two columns
+        {
+            var u = columns[j];
+            for (int k = 0; k < j; k++)
+            {
+                double dot = u.Zip(columns[k], (x, y) => x * y).Sum();
+                u = u.Zip(columns[k], (x, y) => x - dot * y).ToArray();
+            }
+            double norm = Math.Sqrt(u.Sum(x => x * x));
+            columns[j] = u.Select(x => x / norm).ToArray();
+            double along = residual.Zip(columns[j], (x, y) => x * y).Sum();
+            residual = residual.Zip(columns[j], (x, y) => x - along * y).ToArray();
+        }
+        double size = Math.Sqrt(difference.Sum(v => (double)v * v)), left = Math.Sqrt(residual.Sum(x => x * x));
+        output.WriteLine($"head adapter moved the logits by {size:F3}; outside span(B): {left:E2}");
+        Assert.True(size > 0.1);
+        Assert.True(left < 1e-4 * size);
+    }
+
     [Theory]
     [InlineData("adapter", 1f)]
     [InlineData("adapter:0.5", 0.5f)]

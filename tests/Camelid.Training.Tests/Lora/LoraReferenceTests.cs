@@ -65,7 +65,7 @@ public sealed class LoraReferenceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Random_gqa_model_with_adapters_on_all_seven_matrices_matches_pytorch_gradients()
+    public void Random_gqa_model_with_adapters_on_all_seven_matrices_and_the_head_matches_pytorch_gradients()
     {
         using var fixture = SafetensorsFile.Open(Fixture("random-gqa-all.safetensors"));
         using var weights = SafetensorsFile.Open(TestPaths.Fixture("training/random-gqa.safetensors"));
@@ -85,7 +85,7 @@ public sealed class LoraReferenceTests(ITestOutputHelper output)
             double loss = transformer.ForwardBackward(batch, 1f / batch.TrainedTokens) / batch.TrainedTokens;
             double expectedLoss = Doubles(fixture, "loss")[0];
             Report("loss", Math.Abs(loss - expectedLoss), 1e-5 * expectedLoss);
-            foreach (var lora in trainable.Layers.SelectMany(l => l.Projections).OfType<LoraProjection>())
+            foreach (var lora in trainable.Layers.SelectMany(l => l.Projections).Append(trainable.Head).OfType<LoraProjection>())
             {
                 string key = lora.Name.Replace(".weight", "", StringComparison.Ordinal);
                 foreach (var (p, prefix) in new[] { (lora.A, "grad_a."), (lora.B, "grad_b.") })
@@ -103,16 +103,16 @@ public sealed class LoraReferenceTests(ITestOutputHelper output)
     {
         float scale = float.Parse(f.Metadata["scale"], System.Globalization.CultureInfo.InvariantCulture);
         var matrices = new List<LoraMatrix>();
-        for (int layer = 0; layer < config.Layers; layer++)
-            foreach (var target in BlockMatrices.All)
-            {
-                string key = TensorNames.ForLayer(target.GgufName(), layer).Replace(".weight", "", StringComparison.Ordinal);
-                if (f.Find(aPrefix + key) is not { } a)
-                    continue;
-                var b = f.Find(bPrefix + key)!;
-                matrices.Add(new LoraMatrix(layer, target, (int)a.Rows, (int)a.Cols, (int)b.Rows, a.ToFloats(),
-                    zeroB ? new float[b.ElementCount] : b.ToFloats(), scale));
-            }
+        var positions = Enumerable.Range(0, config.Layers).SelectMany(layer => BlockMatrices.All.Select(target => (layer, target))).Append((-1, BlockMatrix.Head));
+        foreach (var (layer, target) in positions)
+        {
+            string key = target.ParameterName(layer);
+            if (f.Find(aPrefix + key) is not { } a)
+                continue;
+            var b = f.Find(bPrefix + key)!;
+            matrices.Add(new LoraMatrix(layer, target, (int)a.Rows, (int)a.Cols, (int)b.Rows, a.ToFloats(),
+                zeroB ? new float[b.ElementCount] : b.ToFloats(), scale));
+        }
         Assert.NotEmpty(matrices);
         return new LoraAdapter(new LoraConfig { Rank = matrices[0].Rank }, matrices);
     }

@@ -103,11 +103,12 @@ sealed class TrainingArguments
         }).ToList();
     }
 
-    public TrainingOptions Training(ParseResult p) => new()
+    /// <param name="defaultLearningRate">Replaces --lr's default when the user did not give one (LoRA trains best at a higher rate).</param>
+    public TrainingOptions Training(ParseResult p, double? defaultLearningRate = null) => new()
     {
         Epochs = p.GetValue(_epochs),
         MaxSteps = p.GetValue(_maxSteps),
-        LearningRate = p.GetValue(_lr),
+        LearningRate = defaultLearningRate is { } rate && p.GetResult(_lr) is null or { Implicit: true } ? rate : p.GetValue(_lr),
         BatchSize = p.GetValue(_batchSize),
         MicroBatch = p.GetValue(_microBatch),
         WarmupRatio = p.GetValue(_warmupRatio),

@@ -11,20 +11,39 @@ using Camelid.Training.Reporting;
 
 namespace Camelid.Cli.Commands.Training;
 
+/// <summary>What a run writes when it completes: the run folder in, the lines telling the user what was written out.</summary>
+delegate IEnumerable<string> RunExport(string runFolder);
+
 /// <summary>What `finetune` and `pretrain` do once they have initial weights: data, the loop, progress, Ctrl+C, export.</summary>
 static class TrainingRun
 {
     /// <summary>Exit code of a run stopped by Ctrl+C after saving its checkpoint (128 + SIGINT, as shells report it).</summary>
     const int Interrupted = 130;
 
+    /// <summary>Trains every weight of <paramref name="parameters"/> and exports the model as GGUF and as a Hugging Face folder.</summary>
     public static int Execute(ParseResult parse, TrainingArguments args, LlamaParameters parameters, Tokenizer tokenizer,
-        ChatTemplate template, string description, TrainingDataFormat? forcedFormat = null)
+        ChatTemplate template, string description, TrainingDataFormat? forcedFormat = null) =>
+        Execute(parse, args, TrainableModel.Dense(parameters), args.Training(parse), tokenizer, template, run =>
+        {
+            var type = args.ExportType(parse);
+            var metadata = new ExportMetadata { Description = description, ChatTemplate = ChatTemplateSources.For(template.Name) };
+            var gguf = ModelExporter.WriteGguf(parameters, tokenizer, Path.Combine(run, "model.gguf"), type, metadata);
+            var hf = ModelExporter.WriteHuggingFace(parameters, tokenizer, Path.Combine(run, "hf"), type, metadata);
+            return
+            [
+                $"model: {gguf.Path} ({gguf.Bytes / (1 << 20)} MiB) and {hf.Path}/ (Hugging Face)",
+                $"try it: camelid chat -m {gguf.Path} --template {template.Name}",
+            ];
+        }, forcedFormat);
+
+    /// <summary>Trains <paramref name="model"/>'s trainable parameters; <paramref name="export"/> writes the result.</summary>
+    public static int Execute(ParseResult parse, TrainingArguments args, TrainableModel model, TrainingOptions options, Tokenizer tokenizer,
+        ChatTemplate template, RunExport export, TrainingDataFormat? forcedFormat = null)
     {
         string run = Path.GetFullPath(args.Out(parse));
         bool resume = args.Resume(parse);
         if (!resume && Checkpoint.Latest(run) != null)
             throw new ArgumentException($"{run} already holds a run (see {Checkpoint.Folder(run)}); pass --resume to continue it, or choose another --out");
-        var options = args.Training(parse);
         options.Validate();
         var sources = args.Sources(parse, forcedFormat);
 
@@ -33,7 +52,7 @@ static class TrainingRun
         Console.Error.WriteLine(data.Report.Describe());
 
         using var pool = new ComputePool(args.Threads(parse));
-        var trainer = new Trainer(parameters, data, options, pool, run);
+        var trainer = new Trainer(model, data, options, pool, run);
         if (resume)
         {
             var state = trainer.Resume();
@@ -41,9 +60,9 @@ static class TrainingRun
                 ? $"no checkpoint in {Checkpoint.Folder(run)} yet; starting from the beginning"
                 : $"resuming at step {state.Step}/{state.TotalSteps} (epoch {state.Epoch}, sequence {state.EpochIndex})");
         }
-        long parameterCount = parameters.Count;
+        long parameterCount = model.TrainableParameters.Sum(p => (long)p.Count);
         Console.Error.WriteLine(
-            $"{parameterCount / 1e6:F2}M parameters, {trainer.TotalSteps} steps of {options.BatchSize} sequences " +
+            $"{parameterCount / 1e6:F2}M trainable parameters, {trainer.TotalSteps} steps of {options.BatchSize} sequences " +
             $"({options.AccumulationSteps} micro-batches of {options.MicroBatch}), lr {TrainingArguments.Format(options.LearningRate)} {options.Schedule.ToString().ToLowerInvariant()} " +
             $"with {trainer.Schedule.WarmupSteps} warmup steps, {pool.Threads} threads{(options.GradientCheckpointing ? ", gradient checkpointing" : "")}; " +
             $"optimizer state {16.0 * parameterCount / (1 << 20):F0} MiB (weights, gradients, 2 moments)");
@@ -79,13 +98,9 @@ static class TrainingRun
             return Interrupted;
         }
 
-        var type = args.ExportType(parse);
-        var metadata = new ExportMetadata { Description = description, ChatTemplate = ChatTemplateSources.For(template.Name) };
-        var gguf = ModelExporter.WriteGguf(parameters, tokenizer, Path.Combine(run, "model.gguf"), type, metadata);
-        var hf = ModelExporter.WriteHuggingFace(parameters, tokenizer, Path.Combine(run, "hf"), type, metadata);
         Console.Error.WriteLine($"metrics: {trainer.MetricsPath}, chart: {trainer.ChartPath}");
-        Console.Error.WriteLine($"model: {gguf.Path} ({gguf.Bytes / (1 << 20)} MiB) and {hf.Path}/ (Hugging Face)");
-        Console.Error.WriteLine($"try it: camelid chat -m {gguf.Path} --template {template.Name}");
+        foreach (string line in export(run))
+            Console.Error.WriteLine(line);
         return 0;
     }
 
