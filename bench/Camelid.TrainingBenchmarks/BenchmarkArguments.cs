@@ -1,13 +1,15 @@
 namespace Camelid.TrainingBenchmarks;
 
 sealed record BenchmarkArguments(string Shape, int Seq, int MicroBatch, int Steps, int Warmup, int Threads, bool GradientCheckpointing,
-    int Seed, bool Profile, bool Json)
+    int Seed, bool Profile, bool Json, string Method = "full", int LoraRank = 8, string LoraTargets = "all")
 {
     public static BenchmarkArguments Parse(string[] args)
     {
         string shape = "stories15m";
         int seq = 256, microBatch = 4, steps = 3, warmup = 1, threads = Environment.ProcessorCount, seed = 1;
         bool checkpointing = false, profile = false, json = false;
+        string method = "full", targets = "all";
+        int rank = 8;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -28,11 +30,20 @@ sealed record BenchmarkArguments(string Shape, int Seq, int MicroBatch, int Step
                 case "--grad-checkpointing": checkpointing = true; break;
                 case "--profile": profile = true; break;
                 case "--json": json = true; break;
+                case "--method":
+                    method = Next();
+                    if (method is not ("full" or "lora" or "qlora" or "qlora-q4_0" or "qlora-q8_0"))
+                        throw new ArgumentException("--method must be full, lora, qlora, qlora-q4_0 or qlora-q8_0");
+                    break;
+                case "--lora-r": rank = Positive("--lora-r"); break;
+                case "--lora-targets": targets = Next(); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
         if (warmup < 0)
             throw new ArgumentException($"--warmup must be 0 or more, got {warmup}");
-        return new BenchmarkArguments(shape, seq, microBatch, steps, warmup, threads, checkpointing, seed, profile, json);
+        if (profile && method != "full")
+            throw new ArgumentException("--profile times the kernels of full training; leave it out with --method " + method);
+        return new BenchmarkArguments(shape, seq, microBatch, steps, warmup, threads, checkpointing, seed, profile, json, method, rank, targets);
     }
 }

@@ -35,7 +35,10 @@ sealed record BenchmarkReport
     public bool GradCheckpointing { get; init; }
     public int Warmup { get; init; }
     public int Steps { get; init; }
+    /// <summary>full, lora or qlora (NF4 base), qlora-q4_0, qlora-q8_0.</summary>
+    public string Method { get; init; } = "full";
     public long Parameters { get; init; }
+    public long TrainableParameters { get; init; }
     public double TokensPerSecondMean { get; init; }
     public double TokensPerSecondStd { get; init; }
     public double StepSecondsMean { get; init; }
@@ -45,7 +48,10 @@ sealed record BenchmarkReport
     public double ModelGflopPerToken { get; init; }
     /// <summary>Model FLOPs (<see cref="ModelCost"/>) per second of whole steps.</summary>
     public double ModelGflops { get; init; }
+    /// <summary>Frozen weights + trainable f32 parameters.</summary>
     public long ParameterBytes { get; init; }
+    /// <summary>The frozen base (LoRA: f32; QLoRA: compressed block matrices + f32 embedding, norms, head); 0 in full training.</summary>
+    public long FrozenBaseBytes { get; init; }
     public long GradientBytes { get; init; }
     /// <summary>AdamW's two moments.</summary>
     public long OptimizerStateBytes { get; init; }
@@ -66,7 +72,7 @@ sealed record BenchmarkReport
         Line("forward+backward", $"{ForwardBackwardSecondsMean:F3} s per step ({ForwardBackwardSecondsMean / StepSecondsMean:P0})");
         Line("optimizer", $"{OptimizerSecondsMean:F3} s per step ({OptimizerSecondsMean / StepSecondsMean:P0}: zeroing, clipping, AdamW)");
         Line("model FLOPs", $"{ModelGflopPerToken:F3} GFLOP per token, {ModelGflops:F1} GFLOP/s");
-        Line("memory", $"parameters {Mib(ParameterBytes)}, gradients {Mib(GradientBytes)}, AdamW moments {Mib(OptimizerStateBytes)}, activations {Mib(ActivationBytes)}");
+        Line("memory", $"parameters {Mib(ParameterBytes)} (frozen base {Mib(FrozenBaseBytes)}, {TrainableParameters / 1e6:F3}M trainable), gradients {Mib(GradientBytes)}, AdamW moments {Mib(OptimizerStateBytes)}, activations {Mib(ActivationBytes)}");
         Line("peak resident", $"{Mib(PeakRssBytes)} (VmHWM)");
         if (LoadAverage is double load)
             Line("load average", $"{load:F2} (1 minute, {Environment.ProcessorCount} cores)");

@@ -4,7 +4,10 @@
 //
 //   dotnet run -c Release --project bench/Camelid.TrainingBenchmarks -- --shape stories15m --seq 256 --micro-batch 4
 //        [--steps 3] [--warmup 1] [--threads N] [--grad-checkpointing] [--seed 1] [--profile] [--json]
+//        [--method full|lora|qlora|qlora-q4_0|qlora-q8_0] [--lora-r 8] [--lora-targets all]
 //
+// --method lora trains adapters over the frozen f32 weights, qlora over the block matrices in NF4 (or ggml's Q4_0/Q8_0):
+// the same step, with memory reported as the frozen base, the trainable parameters, their gradients and AdamW state.
 // --shape is stories15m, tinyllama-1.1b, llama-7b or a config.json-style file (Camelid.Model.Conversion.ModelShapes);
 // the output head is always untied, as in TinyLlama, so every shape trains the same set of matrices.
 // Tokens are uniform random ids and every position is trained: a step is micro-batch × seq tokens.
@@ -12,8 +15,10 @@
 // same fields for the same step in PyTorch and bench/training/run.sh puts the two side by side.
 using System.Globalization;
 using System.Text.Json;
+using Camelid.Model.Adapters;
 using Camelid.Model.Conversion;
 using Camelid.Tensors.Threading;
+using Camelid.Training.Lora;
 using Camelid.Training.Model;
 using Camelid.Training.Optimization;
 using Camelid.TrainingBenchmarks;
@@ -29,13 +34,21 @@ log.WriteLine(Invariant($"{shape.Name}: dim {config.Dim}, hidden {config.HiddenD
 log.WriteLine(Invariant($"seq {options.Seq} × micro-batch {options.MicroBatch} = {tokensPerStep} tokens per step, {options.Threads} threads, gradient checkpointing {(options.GradientCheckpointing ? "on" : "off")}"));
 
 var initialisation = System.Diagnostics.Stopwatch.StartNew();
-var parameters = LlamaParameters.Random(config, options.Seed, tiedOutput: false);
-log.WriteLine(Invariant($"{parameters.Count / 1e6:F1}M parameters initialised in {initialisation.Elapsed.TotalSeconds:F1} s"));
+LlamaParameters? parameters = LlamaParameters.Random(config, options.Seed, tiedOutput: false);
+long parameterCount = parameters.Count;
+log.WriteLine(Invariant($"{parameterCount / 1e6:F1}M parameters initialised in {initialisation.Elapsed.TotalSeconds:F1} s"));
+var model = Trainable(parameters, options);
+if (options.Method != "full")
+    parameters = null; // a QLoRA base keeps only what it compressed: let the f32 block matrices go
+var trainable = model.TrainableParameters;
+long trainableCount = trainable.Sum(p => (long)p.Count);
+long frozenBytes = options.Method == "full" ? 0 : QuantizedBase.FrozenBytes(model);
+log.WriteLine(Invariant($"{options.Method}: {trainableCount / 1e6:F3}M trainable parameters ({model.Describe()}); frozen base {frozenBytes / (double)(1 << 20):F1} MiB"));
 
 using var pool = new ComputePool(options.Threads);
-var transformer = new TrainingTransformer(parameters, pool, options.GradientCheckpointing);
-var optimizer = new AdamW(parameters.All, new AdamWOptions { WeightDecay = 0.1f });
-var step = new TrainingStep(parameters, transformer, optimizer);
+var transformer = new TrainingTransformer(model, pool, options.GradientCheckpointing);
+var optimizer = new AdamW(trainable, new AdamWOptions { WeightDecay = 0.1f });
+var step = new TrainingStep(model, transformer, optimizer);
 var batches = RandomBatches.Make(options.Warmup + options.Steps, options.MicroBatch, options.Seq, config.VocabSize, options.Seed);
 
 var timings = new List<StepTiming>();
@@ -57,7 +70,9 @@ var report = new BenchmarkReport
     Dim = config.Dim, HiddenDim = config.HiddenDim, Layers = config.Layers, Heads = config.Heads, KvHeads = config.KvHeads, VocabSize = config.VocabSize,
     Seq = options.Seq, MicroBatch = options.MicroBatch, TokensPerStep = tokensPerStep, Threads = options.Threads,
     GradCheckpointing = options.GradientCheckpointing, Warmup = options.Warmup, Steps = options.Steps,
-    Parameters = parameters.Count,
+    Method = options.Method,
+    Parameters = parameterCount,
+    TrainableParameters = trainableCount,
     TokensPerSecondMean = Statistics.Mean(tokensPerSecond),
     TokensPerSecondStd = Statistics.StandardDeviation(tokensPerSecond),
     StepSecondsMean = Statistics.Mean(timings.Select(t => t.Seconds)),
@@ -65,8 +80,9 @@ var report = new BenchmarkReport
     OptimizerSecondsMean = Statistics.Mean(timings.Select(t => t.Optimizer)),
     ModelGflopPerToken = cost.FlopsPerToken / 1e9,
     ModelGflops = cost.FlopsPerToken * Statistics.Mean(tokensPerSecond) / 1e9,
-    ParameterBytes = 4L * parameters.Count,
-    GradientBytes = 4L * parameters.All.Where(p => p.Trainable).Sum(p => (long)p.Count),
+    ParameterBytes = options.Method == "full" ? 4L * parameterCount : frozenBytes + 4L * trainableCount,
+    FrozenBaseBytes = frozenBytes,
+    GradientBytes = 4L * trainableCount,
     OptimizerStateBytes = 4L * optimizer.FirstMoments.Sum(m => (long)m.Length) + 4L * optimizer.SecondMoments.Sum(v => (long)v.Length),
     ActivationBytes = transformer.ActivationBytes,
     PeakRssBytes = ProcessStatus.PeakResidentBytes(),
@@ -75,7 +91,7 @@ var report = new BenchmarkReport
 };
 // The profile replays kernels after the peak was read, so its scratch does not count towards it.
 if (options.Profile)
-    report = report with { Profile = KernelProfile.Measure(parameters, batches[^1], pool, options.GradientCheckpointing) };
+    report = report with { Profile = KernelProfile.Measure(parameters!, batches[^1], pool, options.GradientCheckpointing) };
 
 if (options.Json)
     Console.WriteLine(JsonSerializer.Serialize(report, BenchmarkReport.JsonOptions));
@@ -83,3 +99,18 @@ else
     report.WriteSummary(Console.Out);
 
 static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+static TrainableModel Trainable(LlamaParameters parameters, BenchmarkArguments options)
+{
+    if (options.Method == "full")
+        return TrainableModel.Dense(parameters);
+    var lora = new LoraConfig { Rank = options.LoraRank, Alpha = 2 * options.LoraRank, Dropout = 0.05, Targets = BlockMatrices.ParseList(options.LoraTargets) };
+    var frozen = options.Method switch
+    {
+        "lora" => TrainableModel.Dense(parameters),
+        "qlora" => QuantizedBase.From(parameters, FrozenType.Nf4),
+        "qlora-q4_0" => QuantizedBase.From(parameters, FrozenType.Q4_0),
+        _ => QuantizedBase.From(parameters, FrozenType.Q8_0),
+    };
+    return LoraTraining.Attach(frozen, lora, options.Seed);
+}

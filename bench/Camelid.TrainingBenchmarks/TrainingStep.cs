@@ -13,7 +13,7 @@ sealed record StepTiming(double Zero, double ForwardBackward, double Clip, doubl
 }
 
 /// <summary>One optimizer step over one micro-batch, as a trainer without gradient accumulation makes it.</summary>
-sealed class TrainingStep(LlamaParameters parameters, TrainingTransformer transformer, AdamW optimizer)
+sealed class TrainingStep(TrainableModel model, TrainingTransformer transformer, AdamW optimizer)
 {
     const double MaxGradientNorm = 1.0;
     const float LearningRate = 3e-4f;
@@ -21,11 +21,11 @@ sealed class TrainingStep(LlamaParameters parameters, TrainingTransformer transf
     public StepTiming Run(TokenBatch batch)
     {
         long start = Stopwatch.GetTimestamp();
-        parameters.ZeroGradients();
+        model.ZeroGradients();
         long zeroed = Stopwatch.GetTimestamp();
         double lossSum = transformer.ForwardBackward(batch, 1f / batch.TrainedTokens);
         long backward = Stopwatch.GetTimestamp();
-        GradientClipping.Clip(parameters.All, MaxGradientNorm);
+        GradientClipping.Clip(optimizer.Parameters, MaxGradientNorm);
         long clipped = Stopwatch.GetTimestamp();
         optimizer.Update(LearningRate);
         long updated = Stopwatch.GetTimestamp();

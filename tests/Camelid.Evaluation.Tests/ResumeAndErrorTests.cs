@@ -151,6 +151,28 @@ public class ErrorTests
     }
 
     [Fact]
+    public async Task A_404_names_the_url_and_model_options_of_the_command_in_use()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        string bench = TestPaths.NewTempDir();
+        string questions = Questions(OneQuestion);
+        Assert.Equal(0, CliRunner.Run("eval", "answer", "--questions", questions, "--model-url", server.Url.ToString(), "--model", "model-good", "--out", bench).ExitCode);
+        // A URL that ends in /completions is used as it is; the scripted server has no such route.
+        string wrongRoute = new Uri(server.Url, "/nowhere/chat/completions").ToString();
+
+        var answer = CliRunner.Run("eval", "answer", "--questions", questions, "--model-url", wrongRoute, "--model", "model-good", "--out", TestPaths.NewTempDir());
+        Assert.Equal(1, answer.ExitCode);
+        Assert.StartsWith($"error: the candidate model at {wrongRoute} refused the request: HTTP 404", answer.StandardError);
+        Assert.Contains("(check --model-url and --model)", answer.StandardError);
+
+        var judge = CliRunner.Run("eval", "judge", "--questions", questions, "--answers", bench, "--judge-url", wrongRoute, "--judge-model", "judge", "--out", bench);
+        Assert.Equal(1, judge.ExitCode);
+        Assert.StartsWith($"error: the judge at {wrongRoute} refused the request: HTTP 404", judge.StandardError);
+        Assert.Contains("(check --judge-url and --judge-model)", judge.StandardError);
+        Assert.DoesNotContain("--endpoint", answer.StandardError + judge.StandardError);
+    }
+
+    [Fact]
     public void Bad_input_gives_a_message_and_a_nonzero_exit()
     {
         string bench = TestPaths.NewTempDir();

@@ -8,7 +8,8 @@ namespace Camelid.Evaluation.Tests;
 /// turn of the conversation they are in. The judge ("judge") reads those qualities back: a single grade is the
 /// judged reply's quality; a pairwise verdict prefers the higher one, and when both are equal it shows position
 /// bias (always "[[A]]"), so the two orders disagree. Some questions get malformed judgments on purpose
-/// (<see cref="Malformed"/>), the kinds real judges produce.
+/// (<see cref="Malformed"/>), the kinds real judges produce. Replies that carry no quality mark (a real model's,
+/// behind <c>camelid serve</c>) are graded <see cref="UnmarkedGrade"/> of the text the judge was shown.
 /// </summary>
 public static partial class ScriptedModels
 {
@@ -19,15 +20,24 @@ public static partial class ScriptedModels
 
     public static int Quality(string model, string userMessage)
     {
-        uint h = 2166136261;
-        foreach (char c in userMessage)
-            h = (h ^ c) * 16777619;
+        uint h = Fnv1a(userMessage);
         return model switch
         {
             "model-good" => 6 + (int)(h % 5),  // 6..10
             "model-mid" => 5 + (int)(h % 3),   // 5..7
             _ => 2 + (int)(h % 4),             // 2..5
         };
+    }
+
+    /// <summary>The judge's grade, 1..10, for a judge prompt (or one side of a pairwise prompt) without a quality mark.</summary>
+    public static int UnmarkedGrade(string judgePrompt) => 1 + (int)(Fnv1a(judgePrompt) % 10);
+
+    static uint Fnv1a(string text)
+    {
+        uint h = 2166136261;
+        foreach (char c in text)
+            h = (h ^ c) * 16777619;
+        return h;
     }
 
     /// <summary>How the judge misbehaves for a question (by its first turn's text), or null when it answers properly.</summary>
@@ -54,7 +64,7 @@ public static partial class ScriptedModels
         int bIndex = new[] { "<reply_b>", "<conversation_b>", "[Assistant B]" }.Select(m => prompt.IndexOf(m, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
         if (bIndex < 0)
         {
-            int grade = LastQuality(prompt);
+            int grade = Grade(prompt);
             return malformed switch
             {
                 "no-verdict" => $"The reply is decent and mostly accurate. Rating: {grade}/10",
@@ -63,7 +73,7 @@ public static partial class ScriptedModels
                 _ => $"The reply is judged on correctness and helpfulness.\nRating: [[{grade}]]",
             };
         }
-        int a = LastQuality(prompt[..bIndex]), b = LastQuality(prompt[bIndex..]);
+        int a = Grade(prompt[..bIndex]), b = Grade(prompt[bIndex..]);
         return malformed switch
         {
             "no-verdict" => "Both replies have merits; it is hard to say.",
@@ -72,7 +82,7 @@ public static partial class ScriptedModels
         };
     }
 
-    static int LastQuality(string text) => int.Parse(QualityMark().Matches(text)[^1].Groups[1].Value);
+    static int Grade(string text) => QualityMark().Matches(text) is { Count: > 0 } marks ? int.Parse(marks[^1].Groups[1].Value) : UnmarkedGrade(text);
 
     /// <summary>The question's first turn as it appears in a judge prompt (the first line after the request or conversation opener).</summary>
     static string? ScriptedQuestionText(string prompt)

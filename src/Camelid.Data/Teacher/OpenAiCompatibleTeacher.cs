@@ -118,7 +118,7 @@ public sealed class OpenAiCompatibleTeacher : ITeacher, IDisposable
             if (!response.IsSuccessStatusCode)
                 throw new TeacherHttpException(response.StatusCode, TeacherRetryPolicy.RetryAfter(response.Headers.RetryAfter, DateTimeOffset.UtcNow),
                                                ErrorSnippet(text));
-            return Parse(text, _options.Endpoint);
+            return Parse(text, _options.Endpoint, _options.Role, _options.EndpointOption);
         }
         finally
         {
@@ -171,7 +171,9 @@ public sealed class OpenAiCompatibleTeacher : ITeacher, IDisposable
     }
 
     /// <summary>Reads the first choice's text and finish reason and the usage; anything else is a <see cref="TeacherResponseException"/>.</summary>
-    public static TeacherCompletion Parse(string body, TeacherEndpoint endpoint)
+    /// <param name="role">What the server is called in the messages.</param>
+    /// <param name="endpointOption">The option that switches route, suggested when the answer has the other route's shape; null when there is none.</param>
+    public static TeacherCompletion Parse(string body, TeacherEndpoint endpoint, string role = "teacher", string? endpointOption = "--endpoint")
     {
         JsonDocument doc;
         try
@@ -180,14 +182,14 @@ public sealed class OpenAiCompatibleTeacher : ITeacher, IDisposable
         }
         catch (JsonException e)
         {
-            throw new TeacherResponseException($"the teacher's answer is not valid JSON ({body.Length} characters; {e.Message.Split(" Path:")[0]})", e);
+            throw new TeacherResponseException($"the {role}'s answer is not valid JSON ({body.Length} characters; {e.Message.Split(" Path:")[0]})", e);
         }
         using (doc)
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("choices", out var choices)
                 || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
-                throw new TeacherResponseException("the teacher's answer has no \"choices\"");
+                throw new TeacherResponseException($"the {role}'s answer has no \"choices\"");
             var choice = choices[0];
             string? text = endpoint == TeacherEndpoint.Chat
                 ? choice.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.Object && m.TryGetProperty("content", out var c)
@@ -195,8 +197,10 @@ public sealed class OpenAiCompatibleTeacher : ITeacher, IDisposable
                 : choice.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             if (text == null)
                 throw new TeacherResponseException(endpoint == TeacherEndpoint.Chat
-                    ? "the teacher's answer has no choices[0].message.content (is this a /v1/completions server? try --endpoint completions)"
-                    : "the teacher's answer has no choices[0].text (is this a chat server? try --endpoint chat)");
+                    ? $"the {role}'s answer has no choices[0].message.content (is this a /v1/completions server? " +
+                      (endpointOption != null ? $"try {endpointOption} completions)" : "this command needs /v1/chat/completions)")
+                    : $"the {role}'s answer has no choices[0].text (is this a chat server? " +
+                      (endpointOption != null ? $"try {endpointOption} chat)" : "this command needs /v1/completions)"));
             string finish = choice.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "stop";
             var usage = default(TeacherUsage);
             if (root.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object)
@@ -211,9 +215,16 @@ public sealed class OpenAiCompatibleTeacher : ITeacher, IDisposable
     string Hint(HttpStatusCode status) => status switch
     {
         HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => " (check --api-key or OPENAI_API_KEY)",
-        HttpStatusCode.NotFound => $" (check {_options.UrlOption}, {_options.ModelOption} and --endpoint)",
+        HttpStatusCode.NotFound => $" (check {Listed(_options.UrlOption, _options.ModelOption, _options.EndpointOption)})",
         _ => "",
     };
+
+    /// <summary>"a and b", "a, b and c": the options a hint names, leaving out those the command does not have.</summary>
+    static string Listed(params string?[] options)
+    {
+        string[] named = [.. options.OfType<string>()];
+        return named.Length <= 1 ? string.Concat(named) : $"{string.Join(", ", named[..^1])} and {named[^1]}";
+    }
 
     static string ErrorSnippet(string body)
     {

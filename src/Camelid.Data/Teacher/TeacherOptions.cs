@@ -54,6 +54,9 @@ public sealed record TeacherOptions
 
     public string ModelOption { get; init; } = "--teacher-model";
 
+    /// <summary>The command-line option that sets <see cref="Endpoint"/>, named in error messages; null for commands that always use the chat route.</summary>
+    public string? EndpointOption { get; init; } = "--endpoint";
+
     /// <summary>Checks the values once, with messages that name the command-line option.</summary>
     public void Validate()
     {

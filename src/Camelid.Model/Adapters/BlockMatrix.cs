@@ -112,14 +112,4 @@ public static class BlockMatrices
                 return m;
         return null;
     }
-
-    /// <summary>
-    /// Hugging Face stores Q/K rows of each head permuted for rotate-half RoPE; Meta (and GGUF, and Camelid) pairs
-    /// adjacent rows. Meta row 2i + r of a head is HF row r·headSize/2 + i.
-    /// </summary>
-    public static int MetaRowOfHfRow(int hfRow, int headSize)
-    {
-        int head = hfRow / headSize, within = hfRow % headSize, half = headSize / 2;
-        return head * headSize + 2 * (within % half) + within / half;
-    }
 }

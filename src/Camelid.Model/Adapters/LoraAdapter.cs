@@ -165,7 +165,7 @@ public sealed class LoraAdapter
         var result = new float[b.Length];
         for (int hf = 0; hf < rows; hf++)
         {
-            int meta = BlockMatrices.MetaRowOfHfRow(hf, headSize);
+            int meta = (int)RotaryRowOrder.MetaRowOf(hf, headSize);
             var (from, to) = toMeta ? (hf, meta) : (meta, hf);
             Array.Copy(b, from * cols, result, to * cols, cols);
         }

@@ -11,7 +11,7 @@
 //   tokenizer files          HfTokenizerWriter: tokenizer.model or tokenizer.json, tokenizer_config.json, special_tokens_map.json
 // Q/K rows: HF checkpoints rotate each head's two halves (rotate_half), so Meta's interleaved rows are permuted
 // the way transformers' convert_llama_weights_to_hf.py permutes them: HF row r·headSize/2 + i of a head is
-// Meta row 2i + r (RotateHalfRow), the inverse of HfModelLoader.UnpermuteRotaryRows.
+// Meta row 2i + r (RotaryRowOrder), the inverse of HfModelLoader.UnpermuteRotaryRows.
 // Per-frequency RoPE divisors (GGUF rope_freqs) have no config.json form; such a model is written as GGUF only.
 using System.Globalization;
 using System.Text.Encodings.Web;
@@ -55,15 +55,6 @@ public static class HfFolderWriter
         File.WriteAllBytes(Path.Combine(directory, ConfigFile), Config(config, tiedOutput, vocabulary, dtype, name));
         File.WriteAllBytes(Path.Combine(directory, GenerationConfigFile), GenerationConfig(vocabulary));
         HfTokenizerWriter.WriteFiles(vocabulary, directory, chatTemplate, config.TrainedContextLength);
-    }
-
-    /// <summary>Meta's interleaved row of a Q/K head for HF row <paramref name="hfRow"/>: HF row h·hs + r·hs/2 + i is Meta row h·hs + 2i + r.</summary>
-    public static long MetaRowOf(long hfRow, int headSize)
-    {
-        long head = hfRow / headSize, within = hfRow % headSize;
-        int half = headSize / 2;
-        long r = within / half, i = within % half;
-        return head * headSize + 2 * i + r;
     }
 
     /// <summary>One safetensors file, or shards of at most <paramref name="maxShardBytes"/> (a larger tensor gets a shard

@@ -4,7 +4,7 @@
 // (interleaved RoPE pairs), as views of the mapped file: nothing is read until a row is asked for.
 //   GGUF        names and rows as stored; rope_freqs.weight kept; other tensors kept under their own names.
 //   HF folder   TensorNames.HuggingFace -> TensorNames.Gguf; q_proj/k_proj rows are HF's rotate-half order, so
-//               row r of the canonical tensor is stored row HfRowOf(r) (the inverse of HfFolderWriter.MetaRowOf);
+//               row r of the canonical tensor is stored row HfRowOf(r) (RotaryRowOrder);
 //               tensors outside the name table (e.g. rotary_emb.inv_freq buffers) are listed in Unmapped.
 //   llama2.c    TensorNames.Meta -> TensorNames.Gguf; a shared classifier is a tied head (no output.weight).
 using Camelid.Formats;
@@ -53,14 +53,7 @@ public sealed class SourceTensor
     }
 
     /// <summary>The stored row that holds canonical row <paramref name="row"/>.</summary>
-    public long StoredRow(long row) => _rotaryHeadSize == 0 ? row : HfRowOf(row, _rotaryHeadSize);
-
-    /// <summary>HF row of Meta row h·hs + 2i + r: h·hs + r·hs/2 + i.</summary>
-    public static long HfRowOf(long metaRow, int headSize)
-    {
-        long head = metaRow / headSize, within = metaRow % headSize;
-        return head * headSize + (within % 2) * (headSize / 2) + within / 2;
-    }
+    public long StoredRow(long row) => _rotaryHeadSize == 0 ? row : RotaryRowOrder.HfRowOf(row, _rotaryHeadSize);
 
     /// <summary>The stored bytes of canonical rows [first, first + count).</summary>
     public void CopyRows(long first, int count, Span<byte> destination)

@@ -24,12 +24,12 @@ static class WrittenRows
         };
     }
 
-    /// <summary>Rows of a Q/K tensor in HF's rotate-half order, from rows in Meta's order (HfFolderWriter.MetaRowOf).</summary>
+    /// <summary>Rows of a Q/K tensor in HF's rotate-half order, from rows in Meta's order (RotaryRowOrder).</summary>
     public static RowBytesSource InHfOrder(RowBytesSource metaOrder, long rowBytes, int headSize) => (first, count, destination) =>
     {
         int bytes = (int)rowBytes;
         for (int r = 0; r < count; r++)
-            metaOrder(HfFolderWriter.MetaRowOf(first + r, headSize), 1, destination.Slice(r * bytes, bytes));
+            metaOrder(RotaryRowOrder.MetaRowOf(first + r, headSize), 1, destination.Slice(r * bytes, bytes));
     };
 
     public static bool IsRotary(string canonicalName) =>

@@ -38,17 +38,15 @@ static class HfModelLoader
     /// </summary>
     static TensorEntry UnpermuteRotaryRows(TensorEntry hf, int heads)
     {
-        int rows = (int)hf.Rows, headSize = rows / heads, half = headSize / 2;
+        int rows = (int)hf.Rows, headSize = rows / heads;
         int rowBytes = (int)GgmlTypes.RowBytes(hf.Type, hf.Cols);
         var bytes = new byte[hf.ByteCount];
         var src = hf.Bytes;
-        for (int h = 0; h < heads; h++)
-            for (int i = 0; i < half; i++)
-                for (int r = 0; r < 2; r++)
-                {
-                    int meta = h * headSize + 2 * i + r, stored = h * headSize + r * half + i;
-                    src.Slice(stored * rowBytes, rowBytes).CopyTo(bytes.AsSpan(meta * rowBytes, rowBytes));
-                }
+        for (int meta = 0; meta < rows; meta++)
+        {
+            int stored = (int)RotaryRowOrder.HfRowOf(meta, headSize);
+            src.Slice(stored * rowBytes, rowBytes).CopyTo(bytes.AsSpan(meta * rowBytes, rowBytes));
+        }
         return TensorEntry.FromBytes(hf.Name, hf.Type, hf.Shape, bytes);
     }
 

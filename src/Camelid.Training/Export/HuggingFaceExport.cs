@@ -53,13 +53,13 @@ static class HuggingFaceExport
         return tensors;
     }
 
-    /// <summary>Meta's interleaved-pair rows of each head to HF's halves (<see cref="HfFolderWriter.MetaRowOf"/>).</summary>
+    /// <summary>Meta's interleaved-pair rows of each head to HF's halves (<see cref="Camelid.Model.RotaryRowOrder"/>).</summary>
     internal static float[] ToRotateHalfRows(float[] meta, int heads, int cols) // (heads·headSize, cols)
     {
         int rows = meta.Length / cols, headSize = rows / heads;
         var hf = new float[meta.Length];
         for (int row = 0; row < rows; row++)
-            Array.Copy(meta, HfFolderWriter.MetaRowOf(row, headSize) * cols, hf, (long)row * cols, cols);
+            Array.Copy(meta, Camelid.Model.RotaryRowOrder.MetaRowOf(row, headSize) * cols, hf, (long)row * cols, cols);
         return hf;
     }
 }

@@ -61,6 +61,37 @@ public static class QuantizedBase
     }
 
     /// <summary>
+    /// The same base from f32 parameters (benchmarks and tests; a real run builds it from the loaded file so that the f32
+    /// model never exists). The parameters' values are shared for the embedding, norms and head, and frozen.
+    /// </summary>
+    public static TrainableModel From(LlamaParameters parameters, FrozenType type)
+    {
+        var c = parameters.Config;
+        Projection Compress(Parameter p) => new QuantizedProjection(p.Name, Compressed(TensorEntry.FromFloats(p.Name, [p.Rows, p.Cols], p.Value), type));
+        foreach (var p in parameters.All)
+            p.Trainable = false;
+        return new TrainableModel
+        {
+            Config = c,
+            TokenEmbedding = parameters.TokenEmbedding,
+            Head = new DenseProjection(parameters.OutputHead),
+            Layers = parameters.Layers.Select(l => new TrainableBlock
+            {
+                AttentionNorm = l.AttentionNorm,
+                FfnNorm = l.FfnNorm,
+                Q = Compress(l.Wq),
+                K = Compress(l.Wk),
+                V = Compress(l.Wv),
+                O = Compress(l.Wo),
+                Gate = Compress(l.W1),
+                Up = Compress(l.W3),
+                Down = Compress(l.W2),
+            }).ToArray(),
+            OutputNorm = parameters.OutputNorm,
+        };
+    }
+
+    /// <summary>
     /// A matrix in the frozen type. A tensor already stored in that ggml type is kept byte for byte (no second rounding);
     /// anything else is expanded to f32 and quantized.
     /// </summary>

@@ -82,6 +82,27 @@ public class TeacherClientTests
     }
 
     [Fact]
+    public async Task NotFound_IsNotRetried_AndNamesTheOptionsOfTheCommandInUse()
+    {
+        await using var server = await ScriptedTeacher.StartAsync(new ScriptedTeacherOptions { AlwaysStatus = 404 });
+        using (var selfInstruct = new OpenAiCompatibleTeacher(Options(server.Url)))
+        {
+            var e = await Assert.ThrowsAsync<TeacherException>(() => selfInstruct.CompleteAsync(Request("hi"), CancellationToken.None));
+            Assert.StartsWith("the teacher at ", e.Message);
+            Assert.EndsWith("refused the request: HTTP 404 NotFound: {\"error\": {\"message\": \"scripted failure\"}} (check --teacher-url, --teacher-model and --endpoint)", e.Message);
+        }
+        // A command without a route option (eval judge) names only its own two.
+        var judgeOptions = Options(server.Url) with { Role = "judge", UrlOption = "--judge-url", ModelOption = "--judge-model", EndpointOption = null };
+        using (var judge = new OpenAiCompatibleTeacher(judgeOptions))
+        {
+            var e = await Assert.ThrowsAsync<TeacherException>(() => judge.CompleteAsync(Request("hi"), CancellationToken.None));
+            Assert.StartsWith("the judge at ", e.Message);
+            Assert.EndsWith("(check --judge-url and --judge-model)", e.Message);
+        }
+        Assert.Equal(2, server.Requests);
+    }
+
+    [Fact]
     public async Task Unreachable_SaysSo()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -167,5 +188,15 @@ public class TeacherClientTests
     {
         var e = Assert.Throws<TeacherResponseException>(() => OpenAiCompatibleTeacher.Parse(body, TeacherEndpoint.Chat));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void AnAnswerOfTheOtherRoute_SuggestsTheRouteOption_OnlyWhereThereIsOne()
+    {
+        const string completionsShaped = "{\"choices\": [{\"text\": \"hi\"}]}";
+        var judge = Assert.Throws<TeacherResponseException>(() => OpenAiCompatibleTeacher.Parse(completionsShaped, TeacherEndpoint.Chat, "judge", endpointOption: null));
+        Assert.Equal("the judge's answer has no choices[0].message.content (is this a /v1/completions server? this command needs /v1/chat/completions)", judge.Message);
+        var teacher = Assert.Throws<TeacherResponseException>(() => OpenAiCompatibleTeacher.Parse("{\"choices\": [{\"message\": {\"content\": \"hi\"}}]}", TeacherEndpoint.Completions));
+        Assert.Equal("the teacher's answer has no choices[0].text (is this a chat server? try --endpoint chat)", teacher.Message);
     }
 }

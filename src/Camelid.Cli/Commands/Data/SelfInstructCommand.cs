@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Camelid.Data.Formats;
 using Camelid.Data.Instructions;
 using Camelid.Data.Teacher;
@@ -100,7 +99,13 @@ static class SelfInstructCommand
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;
-        using var progress = new ProgressLine(generator, teacher);
+        using var progress = new PeriodicProgressLine(elapsed =>
+        {
+            var p = generator.Progress;
+            return $"{p.Stage} {PeriodicProgressLine.Bar(p.Target > 0 ? (double)p.Done / p.Target : 0)} {p.Done}/{p.Target}  " +
+                   $"records {p.Records}  dropped {p.Dropped}  requests {teacher.Attempts} (retries {teacher.Retries})  " +
+                   $"tokens {Tokens(p.Usage.TotalTokens)}  {elapsed:hh\\:mm\\:ss}";
+        });
         try
         {
             var summary = await generator.RunAsync(cancellation: cancel.Token);
@@ -130,81 +135,5 @@ static class SelfInstructCommand
         }
     }
 
-    /// <summary>
-    /// The progress line on stderr: redrawn in place four times a second on a terminal, one plain line every
-    /// 10 seconds when stderr is a file or pipe (so logs stay readable).
-    /// </summary>
-    sealed class ProgressLine : IDisposable
-    {
-        readonly SelfInstructGenerator _generator;
-        readonly OpenAiCompatibleTeacher _teacher;
-        readonly bool _terminal = !Console.IsErrorRedirected;
-        readonly CancellationTokenSource _stop = new();
-        readonly Stopwatch _clock = Stopwatch.StartNew();
-        readonly Task _loop;
-        bool _drawn;
-
-        public ProgressLine(SelfInstructGenerator generator, OpenAiCompatibleTeacher teacher)
-        {
-            _generator = generator;
-            _teacher = teacher;
-            _loop = Task.Run(LoopAsync);
-        }
-
-        async Task LoopAsync()
-        {
-            var period = _terminal ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(10);
-            try
-            {
-                while (true)
-                {
-                    await Task.Delay(period, _stop.Token);
-                    Draw();
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        void Draw()
-        {
-            var p = _generator.Progress;
-            double fraction = p.Target > 0 ? Math.Min(1, (double)p.Done / p.Target) : 0;
-            const int Width = 20;
-            int filled = (int)(fraction * Width);
-            string line = $"{p.Stage} [{new string('#', filled)}{new string('.', Width - filled)}] {p.Done}/{p.Target}  " +
-                          $"records {p.Records}  dropped {p.Dropped}  requests {_teacher.Attempts} (retries {_teacher.Retries})  " +
-                          $"tokens {Tokens(p.Usage.TotalTokens)}  {_clock.Elapsed:hh\\:mm\\:ss}";
-            lock (this)
-            {
-                if (_terminal)
-                {
-                    Console.Error.Write("\r" + line + "\u001b[K");
-                    _drawn = true;
-                }
-                else
-                    Console.Error.WriteLine(line);
-            }
-        }
-
-        static string Tokens(long n) => n >= 1_000_000 ? $"{n / 1e6:0.0}M" : n >= 1_000 ? $"{n / 1e3:0.0}k" : n.ToString();
-
-        public void Stop()
-        {
-            if (_stop.IsCancellationRequested)
-                return;
-            _stop.Cancel();
-            _loop.Wait();
-            lock (this)
-                if (_drawn)
-                    Console.Error.WriteLine();
-        }
-
-        public void Dispose()
-        {
-            Stop();
-            _stop.Dispose();
-        }
-    }
+    static string Tokens(long n) => n >= 1_000_000 ? $"{n / 1e6:0.0}M" : n >= 1_000 ? $"{n / 1e3:0.0}k" : n.ToString();
 }

@@ -52,6 +52,7 @@ sealed class EndpointOptions
             Role = _role,
             UrlOption = _url.Name,
             ModelOption = _model.Name,
+            EndpointOption = null, // eval always talks to /v1/chat/completions: there is no --endpoint to suggest
         };
         options.Validate();
         return options;
