@@ -124,6 +124,42 @@ public sealed class LlamaParameters
         return parameters.WithAllTrainable();
     }
 
+    /// <summary>
+    /// The same model with a vocabulary of <paramref name="vocabSize"/> tokens (at least the current one), for continued
+    /// pretraining with an extended tokenizer: existing rows are kept, new rows of the embedding (and of an untied head)
+    /// are the mean of the existing rows, as Alpaca's smart_tokenizer_and_embedding_resize initialises added tokens.
+    /// Every other parameter is shared with this instance.
+    /// </summary>
+    public LlamaParameters WithVocabulary(int vocabSize)
+    {
+        int old = Config.VocabSize, dim = Config.Dim;
+        if (vocabSize < old)
+            throw new ArgumentException($"the tokenizer has {vocabSize} tokens but the model {old}: a vocabulary can grow, not shrink");
+        if (vocabSize == old)
+            return this;
+        Parameter Grown(Parameter p)
+        {
+            var values = new float[(long)vocabSize * dim];
+            Array.Copy(p.Value, values, p.Value.Length);
+            var mean = new double[dim];
+            for (int row = 0; row < old; row++)
+                for (int i = 0; i < dim; i++)
+                    mean[i] += p.Value[row * dim + i];
+            for (int row = old; row < vocabSize; row++)
+                for (int i = 0; i < dim; i++)
+                    values[row * dim + i] = (float)(mean[i] / old);
+            return new Parameter(p.Name, vocabSize, dim, values) { Trainable = p.Trainable };
+        }
+        return new LlamaParameters
+        {
+            Config = Config with { VocabSize = vocabSize },
+            TokenEmbedding = Grown(TokenEmbedding),
+            Layers = Layers,
+            OutputNorm = OutputNorm,
+            Output = Output == null ? null : Grown(Output),
+        };
+    }
+
     /// <summary>Box–Muller pairs; 1 - NextDouble() keeps the logarithm's argument in (0, 1].</summary>
     static void FillNormal(float[] values, float std, int seed)
     {

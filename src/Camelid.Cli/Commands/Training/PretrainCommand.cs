@@ -19,10 +19,14 @@ static class PretrainCommand
 
     public static Command Create()
     {
-        var config = new Option<string>("--config")
+        var config = new Option<string?>("--config")
         {
             Description = "Model shape: nano (stories260K), tiny (stories15M), any `camelid synth --shape` name, or a Hugging Face config.json",
-            Required = true,
+        };
+        var init = new Option<string?>("--init")
+        {
+            Description = "Continue pretraining this model instead of starting from random weights; a --tokenizer with more tokens " +
+                          "(e.g. from `camelid tokenizer extend`) grows its embedding, new rows the mean of the existing ones",
         };
         var tokenizer = new Option<string>("--tokenizer")
         {
@@ -30,16 +34,32 @@ static class PretrainCommand
             Required = true,
         };
         var args = new TrainingArguments(TrainingDefaults.Pretraining);
-        var command = new Command("pretrain", "Train a LLaMA-architecture model from random weights on plain text") { config, tokenizer };
+        var command = new Command("pretrain", "Train a LLaMA-architecture model on plain text, from random weights or continuing a model") { config, init, tokenizer };
         args.AddTo(command);
         command.SetAction((parse, _) => CommonOptions.RunAsync(parse, () =>
         {
-            string name = parse.GetValue(config)!;
-            var shape = ModelShapes.Resolve(Sizes.GetValueOrDefault(name, name));
             string tokenizerPath = parse.GetValue(tokenizer)!;
             var tok = tokenizerPath.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) || tokenizerPath.EndsWith(".model", StringComparison.OrdinalIgnoreCase)
                 ? LlamaModel.LoadTokenizerFile(tokenizerPath)
                 : LlamaModel.LoadTokenizer(tokenizerPath);
+            if (parse.GetValue(init) is { } initPath)
+            {
+                if (parse.GetValue(config) != null)
+                    throw new ArgumentException("--config and --init exclude each other: a continued model keeps its own shape");
+                LlamaParameters continued;
+                using (var m = LlamaModel.Load(initPath, new ModelLoadOptions { Threads = 1 }))
+                {
+                    continued = LlamaParameters.FromModel(m);
+                    Console.Error.WriteLine($"continuing {initPath} ({m.ParameterCount / 1e6:F1}M parameters, vocab {m.Config.VocabSize})");
+                }
+                if (tok.VocabSize != continued.Config.VocabSize)
+                    Console.Error.WriteLine($"resizing the embedding{(continued.TiedOutput ? "" : " and the head")} from {continued.Config.VocabSize} to {tok.VocabSize} tokens (new rows: the mean of the existing ones)");
+                continued = continued.WithVocabulary(tok.VocabSize);
+                return Task.FromResult(TrainingRun.Execute(parse, args, continued, tok, ChatTemplates.Get("vicuna"),
+                    $"continued pretraining of {Path.GetFileName(Path.GetFullPath(initPath))} by camelid pretrain", TrainingDataFormat.Text));
+            }
+            string name = parse.GetValue(config) ?? throw new ArgumentException("pretrain needs --config SHAPE (from random weights) or --init MODEL (continue a model)");
+            var shape = ModelShapes.Resolve(Sizes.GetValueOrDefault(name, name));
             var c = shape.Config with { VocabSize = tok.VocabSize, TrainedContextLength = args.MaxLength(parse) };
             c.Validate(name);
             Console.Error.WriteLine($"pretraining a {shape.Name} shape (dim {c.Dim}, {c.Layers} layers, {c.Heads}/{c.KvHeads} heads, hidden {c.HiddenDim}, " +
