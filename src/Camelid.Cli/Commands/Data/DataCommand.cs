@@ -14,6 +14,7 @@ static class DataCommand
         data.Subcommands.Add(SplitLongCommand.Create());
         data.Subcommands.Add(ConvertCommand.Create());
         data.Subcommands.Add(StatsCommand.Create());
+        data.Subcommands.Add(NanoDataCommand.Create());
         return data;
     }
 }
