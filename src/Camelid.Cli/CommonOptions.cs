@@ -21,6 +21,16 @@ static class CommonOptions
         Required = true,
     };
 
+    /// <summary>
+    /// The model of the commands that run a model (generate, chat, serve): optional, Camelid-Nano (shipped with Camelid)
+    /// when not given.
+    /// </summary>
+    public static Option<string> ModelOrNano() => new("--model", "-m")
+    {
+        Description = "Model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face model folder (default: the shipped Camelid-Nano)",
+        DefaultValueFactory = _ => ShippedModel.Path,
+    };
+
     public static Option<string?> Tokenizer() => new("--tokenizer")
     {
         Description = "Tokenizer file for llama2.c checkpoints (tokenizer.bin or a SentencePiece tokenizer.model)",

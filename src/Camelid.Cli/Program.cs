@@ -7,6 +7,7 @@ var root = new RootCommand("Camelid: run, serve, fine-tune and evaluate LLaMA-fa
 root.Options.Add(CommonOptions.Verbose);
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(TokenizerCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
@@ -19,6 +20,7 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(Camelid.Cli.Commands.Training.FinetuneCommand.Create());
 root.Subcommands.Add(Camelid.Cli.Commands.Training.PretrainCommand.Create());
+root.Subcommands.Add(RecipeCommand.Create());
 root.Subcommands.Add(Camelid.Cli.Commands.Evaluation.EvalCommand.Create());
 
 // Commands handle Ctrl+C themselves (chat: first stops the answer, second exits).

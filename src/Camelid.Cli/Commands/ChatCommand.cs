@@ -15,7 +15,7 @@ static class ChatCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
+        var model = CommonOptions.ModelOrNano();
         var tokenizer = CommonOptions.Tokenizer();
         var template = new Option<string>("--template") { Description = $"Chat template: auto, {string.Join(", ", ChatTemplates.Names)}", DefaultValueFactory = _ => "auto" };
         var system = new Option<string?>("--system") { Description = "System prompt (default: the template's)" };
@@ -31,7 +31,7 @@ static class ChatCommand
             var options = sampling.Read(parse);
             int n = parse.GetValue(count);
             if (n <= 0) throw new ArgumentException("-n must be > 0");
-            using var m = LlamaModel.Load(parse.GetValue(model)!, new ModelLoadOptions
+            using var m = LlamaModel.Load(ShippedModel.Require(parse.GetValue(model)!), new ModelLoadOptions
             {
                 TokenizerPath = parse.GetValue(tokenizer), Threads = parse.GetValue(threads), Adapters = CommonOptions.Adapters(parse, lora),
             });

@@ -9,7 +9,7 @@ static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
+        var model = CommonOptions.ModelOrNano();
         var tokenizer = CommonOptions.Tokenizer();
         var prompt = new Option<string?>("--prompt", "-p") { Description = "Text to continue (default: empty, i.e. BOS only)" };
         var count = new Option<int>("-n", "--n-predict") { Description = "Tokens to generate", DefaultValueFactory = _ => 256 };
@@ -24,7 +24,7 @@ static class GenerateCommand
             var options = sampling.Read(parse);
             int n = parse.GetValue(count);
             if (n < 0) throw new ArgumentException("-n must be >= 0");
-            using var m = LlamaModel.Load(parse.GetValue(model)!, new ModelLoadOptions
+            using var m = LlamaModel.Load(ShippedModel.Require(parse.GetValue(model)!), new ModelLoadOptions
             {
                 TokenizerPath = parse.GetValue(tokenizer), Threads = parse.GetValue(threads), Adapters = CommonOptions.Adapters(parse, lora),
             });

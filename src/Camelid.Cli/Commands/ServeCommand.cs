@@ -11,8 +11,7 @@ static class ServeCommand
     {
         var models = new Option<string[]>("--model", "-m")
         {
-            Description = "Model to serve, as PATH or PATH=ALIAS (repeatable; requests choose one by its alias in \"model\")",
-            Required = true,
+            Description = "Model to serve, as PATH or PATH=ALIAS (repeatable; requests choose one by its alias in \"model\"; default: the shipped Camelid-Nano)",
             AllowMultipleArgumentsPerToken = false,
         };
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
@@ -39,7 +38,8 @@ static class ServeCommand
                 : Environment.GetEnvironmentVariable("CAMELID_API_KEY") is { Length: > 0 } fromEnv ? [fromEnv] : [];
             var options = new ServeOptions
             {
-                Models = parse.GetValue(models)!.Select(ModelSpec.Parse).ToList(),
+                Models = parse.GetValue(models) is { Length: > 0 } named ? named.Select(ModelSpec.Parse).ToList()
+                    : [new ModelSpec(ShippedModel.Require(ShippedModel.Path), "camelid-nano")],
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
                 ApiKeys = apiKeys,
