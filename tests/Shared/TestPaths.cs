@@ -58,3 +58,19 @@ public sealed class SharedDataTheoryAttribute : TheoryAttribute
             Skip = $"shared test data not found: {string.Join(", ", missing.Select(TestPaths.Shared))} (clone the project beside ../shared or set CAMELID_SHARED_DATA)";
     }
 }
+
+/// <summary>
+/// A fact about the shipped Camelid-Nano model (models/camelid-nano.gguf, made by `camelid recipe nano`); skipped, with
+/// the reason, until that model is committed.
+/// </summary>
+public sealed class ShippedModelFactAttribute : FactAttribute
+{
+    public static string ModelPath => Path.Combine(TestPaths.RepoRoot, "models", "camelid-nano.gguf");
+    public static string EvaluationPath => Path.Combine(TestPaths.RepoRoot, "models", "evaluation.json");
+
+    public ShippedModelFactAttribute()
+    {
+        if (!File.Exists(ModelPath) || !File.Exists(EvaluationPath))
+            Skip = $"the shipped model is not committed yet ({ModelPath} and {EvaluationPath}); make it with `camelid recipe nano`";
+    }
+}

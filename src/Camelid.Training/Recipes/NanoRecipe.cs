@@ -96,10 +96,6 @@ public sealed class NanoRecipe(NanoRecipeSize size, int seed, int threads, strin
         if (tuned == null)
             return null;
 
-        var heldOut = NanoDataFiles.ReadHeldOut(data.HeldOut);
-        var baseScore = Evaluate(pretrained.Value.ModelPath, heldOut, "pretrained (before SFT)");
-        var tunedScore = Evaluate(tuned.Value.ModelPath, heldOut, "fine-tuned");
-
         string shipped = Path.Combine(directory, ModelFile);
         ModelExporter.WriteGguf(tuned.Value.Parameters, tokenizer, shipped, GgmlType.F16, new ExportMetadata
         {
@@ -107,6 +103,10 @@ public sealed class NanoRecipe(NanoRecipeSize size, int seed, int threads, strin
             Description = $"Camelid-Nano: made by `{command}`",
             ChatTemplate = ChatTemplateSources.For(Template.Name),
         });
+        // The shipped F16 file is what is measured, so the card states what users get.
+        var heldOut = NanoDataFiles.ReadHeldOut(data.HeldOut);
+        var baseScore = Evaluate(pretrained.Value.ModelPath, heldOut, "pretrained (before SFT)");
+        var tunedScore = Evaluate(shipped, heldOut, "fine-tuned");
         var result = new NanoRecipeResult(shipped, Path.Combine(directory, "README.md"), baseScore, tunedScore, clock.Elapsed);
         File.WriteAllText(result.CardPath, ModelCard(command, config, data, tokenizer, result));
         File.WriteAllText(Path.Combine(directory, EvaluationFile), System.Text.Json.JsonSerializer.Serialize(new
@@ -116,6 +116,7 @@ public sealed class NanoRecipe(NanoRecipeSize size, int seed, int threads, strin
             seed,
             elapsed_seconds = Math.Round(result.Elapsed.TotalSeconds),
             held_out_per_skill = size.HeldOutPerSkill,
+            max_answer_tokens = size.MaxAnswerTokens,
             pretrained = new { overall = baseScore.Accuracy, by_skill = baseScore.Skills.ToDictionary(s => NanoSkills.Name(s.Skill), s => s.Accuracy) },
             fine_tuned = new { overall = tunedScore.Accuracy, by_skill = tunedScore.Skills.ToDictionary(s => NanoSkills.Name(s.Skill), s => s.Accuracy) },
         }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
@@ -138,7 +139,7 @@ public sealed class NanoRecipe(NanoRecipeSize size, int seed, int threads, strin
         Directory.CreateDirectory(dir);
         NanoDataFiles.WriteProse(files.Prose, NanoCorpus.Prose(seed, size.Documents));
         NanoDataFiles.WriteTraining(files.Train, NanoInstructions.Generate(seed, size.PerSkill, NanoSplit.Train));
-        NanoDataFiles.WriteHeldOut(files.HeldOut, NanoInstructions.Generate(seed + 1, size.HeldOutPerSkill, NanoSplit.HeldOut));
+        NanoDataFiles.WriteHeldOut(files.HeldOut, HeldOut(seed, size.HeldOutPerSkill));
         log($"data: {size.Documents} documents, {files.TrainExamples} training and {files.HeldOutExamples} held-out examples in {dir}");
         return files;
     }
@@ -201,6 +202,9 @@ public sealed class NanoRecipe(NanoRecipeSize size, int seed, int threads, strin
         log($"evaluation, {label}: {score.Accuracy:P0} exact match ({string.Join(", ", score.Skills.Select(s => $"{NanoSkills.Name(s.Skill)} {s.Accuracy:P0}"))})");
         return score;
     }
+
+    /// <summary>The held-out examples of a recipe with this seed: a seed the training data was not made with, from the held-out split.</summary>
+    public static IEnumerable<NanoExample> HeldOut(int seed, int perSkill) => NanoInstructions.Generate(seed + 1, perSkill, NanoSplit.HeldOut);
 
     /// <summary>The model's greedy reply to a conversation (the last message is the user's), up to EOS.</summary>
     public static string GreedyAnswer(LlamaModel model, Tokenizer tokenizer, IReadOnlyList<(string Role, string Content)> messages, int maxTokens)
