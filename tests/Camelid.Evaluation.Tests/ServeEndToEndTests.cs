@@ -104,11 +104,11 @@ public class ServeEndToEndTests
         var shown = JsonNode.Parse(Succeeded(CliRunner.Run(["eval", "show", "--judgments", bench, "--format", "json"], null, 60)))!["single"]!;
         var overall = Assert.Single(shown["scores"]!.AsArray())!;
         Assert.Equal(("stories", turns, 0), ((string)overall["model"]!, (int)overall["count"]!, (int)overall["failed"]!));
-        Assert.Equal(judgments.Average(j => j.Score), (double)overall["score"]!, 5);
+        AssertClose(judgments.Average(j => j.Score), (double)overall["score"]!);
         foreach (var turn in judgments.GroupBy(j => j.Turn))
         {
             var row = shown["turn_scores"]!.AsArray().Single(r => (int)r!["turn"]! == turn.Key)!;
-            Assert.Equal(turn.Average(j => j.Score), (double)row["score"]!, 5);
+            AssertClose(turn.Average(j => j.Score), (double)row["score"]!);
         }
         var categoryOf = questions.ToDictionary(q => q.Id, q => q.Category);
         var byCategory = judgments.GroupBy(j => categoryOf[j.QuestionId]).ToList();
@@ -116,7 +116,7 @@ public class ServeEndToEndTests
         foreach (var category in byCategory)
         {
             var row = shown["category_scores"]!.AsArray().Single(r => (string)r!["category"]! == category.Key)!;
-            Assert.Equal(category.Average(j => j.Score), (double)row["score"]!, 5);
+            AssertClose(category.Average(j => j.Score), (double)row["score"]!);
         }
 
         // A model name the server does not have is a 404; the hint names this command's options.
@@ -134,4 +134,9 @@ public class ServeEndToEndTests
         Succeeds(result);
         return result.StandardOutput;
     }
+
+    /// <summary>The JSON carries 6 significant digits: equal within 1e-5 (rounding both to 5 places can split a value
+    /// on a rounding boundary, e.g. 5.4545454… and its printed 5.454545).</summary>
+    static void AssertClose(double expected, double actual) =>
+        Assert.True(Math.Abs(expected - actual) <= 1e-5, $"expected {expected}, shown {actual}");
 }
