@@ -44,11 +44,12 @@ static class TokenizerCommand
         var special = new Option<string[]>("--special") { Description = "A user-defined token that always encodes as one id, e.g. <|im_start|> (repeatable)" };
         var noByteFallback = new Option<bool>("--no-byte-fallback") { Description = "No <0xNN> byte pieces: characters without a piece become <unk>" };
         var noDummyPrefix = new Option<bool>("--no-dummy-prefix") { Description = "Do not put a space in front of each text" };
+        var splitDigits = new Option<bool>("--split-digits") { Description = "Keep every digit a piece of its own, so numbers encode one digit per token (as LLaMA's tokenizer)" };
         var maxPieceLength = MaxPieceLengthOption();
         var threads = CommonOptions.Threads();
         var command = new Command("train", "Learn a SentencePiece BPE tokenizer.model from text files")
         {
-            input, vocabSize, output, special, noByteFallback, noDummyPrefix, maxPieceLength, threads,
+            input, vocabSize, output, special, noByteFallback, noDummyPrefix, splitDigits, maxPieceLength, threads,
         };
         command.SetAction((parse, _) => CommonOptions.RunAsync(parse, () =>
         {
@@ -59,6 +60,7 @@ static class TokenizerCommand
                 ByteFallback = !parse.GetValue(noByteFallback),
                 AddDummyPrefix = !parse.GetValue(noDummyPrefix),
                 UserDefinedSymbols = parse.GetValue(special) ?? [],
+                SplitDigits = parse.GetValue(splitDigits),
                 MaxPieceLength = parse.GetValue(maxPieceLength),
                 Threads = parse.GetValue(threads),
             };

@@ -48,7 +48,7 @@ public static class BpeTrainer
                 $"({reserved.Count} reserved: <unk>, <s>, </s>, {options.UserDefinedSymbols.Count} user-defined{(options.ByteFallback ? ", 256 bytes" : "")}; " +
                 $"and {characters.Count} characters)");
 
-        var merger = new PairMerger(words, characters, reserved.Select(r => r.Piece), options.MaxPieceLength);
+        var merger = new PairMerger(words, characters, reserved.Select(r => r.Piece), options.MaxPieceLength, options.SplitDigits);
         var learned = merger.Merges().Take(mergeBudget).Concat(characters).ToList();
 
         var tokens = new List<string>(reserved.Count + learned.Count);

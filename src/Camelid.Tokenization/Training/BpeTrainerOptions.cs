@@ -25,6 +25,10 @@ public sealed record BpeTrainerOptions
     /// rest goes through byte fallback (--character_coverage).</summary>
     public double CharacterCoverage { get; init; } = 0.9995;
 
+    /// <summary>Keep every digit a piece of its own, so numbers are encoded one digit per token (--split_digits;
+    /// LLaMA has it on). Arithmetic is far easier to learn over digits than over arbitrary multi-digit pieces.</summary>
+    public bool SplitDigits { get; init; }
+
     /// <summary>A character seen fewer times than this gets no piece, whatever the coverage.</summary>
     public long MinCharacterCount { get; init; } = 1;
 

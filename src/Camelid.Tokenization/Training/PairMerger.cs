@@ -13,7 +13,8 @@ namespace Camelid.Tokenization.Training;
 /// then whose right symbol has the lower number, so the result depends on nothing but the word counts.
 ///
 /// A pair is never formed when the piece would be longer than the maximum length, would hold an unknown character (one
-/// without a piece), or would mix scripts (<see cref="ScriptClass"/>; "▁" goes with any script). When a pair's piece
+/// without a piece), would mix scripts (<see cref="ScriptClass"/>; "▁" goes with any script), or, with split digits,
+/// would hold a digit (spm_train --split_digits: numbers stay one token per digit, as in LLaMA's tokenizer). When a pair's piece
 /// already exists under another path ("aa"+"a" vs "a"+"aa"), or is a reserved piece, the pair is dropped for good, as
 /// sentencepiece does.
 /// </summary>
@@ -45,15 +46,17 @@ sealed class PairMerger
     readonly HashSet<long> _dropped = [];
     readonly HashSet<string> _taken;
     readonly int _maxPieceLength;
+    readonly bool _splitDigits;
     int _mergeCount;
 
     /// <param name="words">Distinct words and their counts.</param>
     /// <param name="characters">The characters that have pieces, in symbol order; others are unknown.</param>
     /// <param name="reserved">Piece strings that merging must not produce again.</param>
     public PairMerger(IReadOnlyList<(string Word, long Count)> words, IReadOnlyList<string> characters,
-        IEnumerable<string> reserved, int maxPieceLength)
+        IEnumerable<string> reserved, int maxPieceLength, bool splitDigits = false)
     {
         _maxPieceLength = maxPieceLength;
+        _splitDigits = splitDigits;
         _taken = new HashSet<string>(reserved, StringComparer.Ordinal);
         var characterIds = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var c in characters)
@@ -198,10 +201,15 @@ sealed class PairMerger
         var b = _symbols[right];
         if (a.Length + b.Length > _maxPieceLength)
             return false;
+        if (_splitDigits && (IsDigit(a) || IsDigit(b)))
+            return false;
         if (b.Text[0] == '\u2581') // "▁" only starts a piece (with split_by_whitespace it only starts a word anyway)
             return false;
         return a.Script == AnyScript || b.Script == AnyScript || a.Script == b.Script;
     }
+
+    // A digit never merges when digits are split, so a symbol holding one is that single character.
+    static bool IsDigit(Symbol s) => s.Length == 1 && Rune.IsDigit(Rune.GetRuneAt(s.Text, 0));
 
     void AddWordToPair(long pair, int word)
     {

@@ -162,6 +162,28 @@ public class BpeTrainerTests
     }
 
     [Fact]
+    public void SplitDigits_KeepsEveryDigitAPieceOfItsOwn_AsSpmTrainDoes()
+    {
+        // The corpus of a check against spm_train --split_digits=true (0.1.97): there, no piece but the ten digits held
+        // a digit, and "What is 61 + 52? 3rd x2y" encoded as ▁What ▁is ▁ 6 1 ▁+ ▁ 5 2 ? ▁ 3 rd ▁x 2 y.
+        var rng = new Random(1);
+        var texts = Enumerable.Range(0, 3000).Select(_ => $"What is {rng.Next(10, 100)} + {rng.Next(10, 100)}? It is 1234 and x2y 3rd").ToList();
+        bool HasMergedDigits(Vocabulary v) => v.Tokens.Skip(ReservedWithBytes).Any(p => p.Length > 1 && p.Any(char.IsAsciiDigit));
+
+        var plain = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = 400 });
+        Assert.True(HasMergedDigits(plain)); // without the option numbers do merge, so the check below can fail
+
+        var split = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = 400, SplitDigits = true });
+        Assert.False(HasMergedDigits(split));
+        Assert.All("0123456789", d => Assert.Contains(d.ToString(), split.Tokens));
+        var tokenizer = Tokenizer.Create(split);
+        const string text = "What is 61 + 52? 3rd x2y";
+        var pieces = tokenizer.Encode(text, addBos: false).Select(id => split.Tokens[id]).ToList();
+        Assert.Equal(["▁What", "▁is", "▁", "6", "1", "▁+", "▁", "5", "2", "?", "▁", "3", "rd", "▁x", "2", "y"], pieces);
+        Assert.Equal(text, tokenizer.Decode(tokenizer.Encode(text, addBos: false)));
+    }
+
+    [Fact]
     public void WrittenModel_LoadsThroughTheSentencePieceLoader_AndEncodesTheSame()
     {
         var v = BpeTrainer.Train(TrainingTexts.English(1000), new BpeTrainerOptions { VocabSize = 500, UserDefinedSymbols = ["<|im_end|>"] });
