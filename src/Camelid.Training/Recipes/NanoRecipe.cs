@@ -42,13 +42,13 @@ public sealed record NanoRecipeSize
     public static NanoRecipeSize Full { get; } = new()
     {
         Name = "full",
-        Documents = 60_000,
+        Documents = 40_000,
         PerSkill = 3_000,
         HeldOutPerSkill = 50,
         VocabSize = 2048,
         Model = new LlamaConfig { Dim = 192, HiddenDim = 512, Layers = 6, Heads = 6, KvHeads = 6, VocabSize = 2048, TrainedContextLength = 256 },
         Pretraining = new TrainingOptions { Epochs = 1, LearningRate = 2e-3, BatchSize = 32, MicroBatch = 8, WarmupRatio = 0.02, Schedule = ScheduleKind.Cosine, Optimizer = new AdamWOptions { Beta2 = 0.95f, WeightDecay = 0.1f } },
-        FineTuning = new TrainingOptions { Epochs = 2, LearningRate = 1e-3, BatchSize = 32, MicroBatch = 16, WarmupRatio = 0.03, Schedule = ScheduleKind.Cosine },
+        FineTuning = new TrainingOptions { Epochs = 3, LearningRate = 1e-3, BatchSize = 32, MicroBatch = 16, WarmupRatio = 0.03, Schedule = ScheduleKind.Cosine },
     };
 
     public static NanoRecipeSize Quick { get; } = new()
@@ -153,7 +153,9 @@ public sealed class NanoRecipe(NanoRecipeSize size, int seed, int threads, strin
             // The tokenizer sees the prose and the instruction data (regenerated: the same seed gives the same examples).
             var texts = File.ReadLines(data.Prose).Where(line => line.Length > 0)
                 .Concat(NanoInstructions.Generate(seed, size.PerSkill, NanoSplit.Train).SelectMany(e => e.Messages.Select(m => m.Content)));
-            var vocabulary = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = size.VocabSize });
+            // Every character is kept (the text is generated: nothing is noise) and digits stay single pieces, as in LLaMA,
+            // so sums are learned digit by digit instead of as lookups of arbitrary multi-digit pieces.
+            var vocabulary = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = size.VocabSize, CharacterCoverage = 1.0, SplitDigits = true });
             File.WriteAllBytes(path + ".partial", SentencePieceModelWriter.Serialize(vocabulary));
             File.Move(path + ".partial", path, overwrite: true);
             log($"tokenizer: {vocabulary.Tokens.Count} pieces in {path}");
