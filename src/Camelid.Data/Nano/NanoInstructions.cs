@@ -24,12 +24,20 @@ public static class NanoInstructions
     /// <paramref name="perSkill"/> examples of every skill, interleaved (one of each skill in turn). Held-out
     /// prompts are all distinct, so that each one counts once in the accuracy; training may repeat a prompt.
     /// </summary>
-    public static IEnumerable<NanoExample> Generate(int seed, int perSkill, NanoSplit split)
+    public static IEnumerable<NanoExample> Generate(int seed, int perSkill, NanoSplit split) =>
+        Generate(seed, Skills.ToDictionary(skill => skill, _ => perSkill), split);
+
+    /// <summary>
+    /// <paramref name="countBySkill"/>[skill] examples of every skill, interleaved one of each skill in turn until a
+    /// skill's count runs out. Example i of a skill does not depend on the counts, so a larger count only adds examples.
+    /// </summary>
+    public static IEnumerable<NanoExample> Generate(int seed, IReadOnlyDictionary<NanoSkill, int> countBySkill, NanoSplit split)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(perSkill);
-        var bySkill = Skills.Select(skill => GenerateSkill(seed, skill, perSkill, split)).ToList();
-        for (int i = 0; i < perSkill; i++)
-            foreach (var examples in bySkill)
+        foreach (var skill in Skills)
+            ArgumentOutOfRangeException.ThrowIfNegative(countBySkill[skill], $"countBySkill[{NanoSkills.Name(skill)}]");
+        var bySkill = Skills.Select(skill => GenerateSkill(seed, skill, countBySkill[skill], split)).ToList();
+        for (int i = 0; i < bySkill.Max(examples => examples.Count); i++)
+            foreach (var examples in bySkill.Where(examples => i < examples.Count))
                 yield return examples[i];
     }
 

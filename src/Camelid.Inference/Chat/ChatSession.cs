@@ -20,7 +20,7 @@ public sealed class ChatSession
     public ChatTemplate Template { get; }
     public string? SystemPrompt { get; }
     public SamplingOptions Sampling { get; init; } = new();
-    /// <summary>Most tokens per answer; also the room kept free in the context for the answer.</summary>
+    /// <summary>Most tokens per answer; also the room kept free in the context for the answer (at most a quarter of it).</summary>
     public int MaxAnswerTokens { get; init; } = 512;
     public IReadOnlyList<ChatMessage> History => _turns;
 
@@ -84,7 +84,9 @@ public sealed class ChatSession
     /// <summary>Tokens of the rendered conversation, dropping the oldest user/assistant pairs until it fits with room for an answer.</summary>
     int[] FitPrompt()
     {
-        int budget = _cache.Capacity - Math.Min(MaxAnswerTokens, _cache.Capacity / 2);
+        // At most a quarter of the context is held back for the answer, so a small-context model (Camelid-Nano: 256)
+        // keeps a few exchanges of history; an answer that outgrows the room ends with finish reason "length".
+        int budget = _cache.Capacity - Math.Min(MaxAnswerTokens, _cache.Capacity / 4);
         int dropped = 0;
         while (true)
         {

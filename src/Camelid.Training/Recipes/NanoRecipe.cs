@@ -31,7 +31,8 @@ public sealed record NanoRecipeSize
 {
     public required string Name { get; init; }
     public required int Documents { get; init; }
-    public required int PerSkill { get; init; }
+    /// <summary>Training examples of each skill: computed skills (sums, list tasks) need many more than recalled ones.</summary>
+    public required IReadOnlyDictionary<NanoSkill, int> ExamplesPerSkill { get; init; }
     public required int HeldOutPerSkill { get; init; }
     public required int VocabSize { get; init; }
     public required LlamaConfig Model { get; init; }
@@ -42,20 +43,24 @@ public sealed record NanoRecipeSize
     public static NanoRecipeSize Full { get; } = new()
     {
         Name = "full",
-        Documents = 40_000,
-        PerSkill = 3_000,
+        Documents = 25_000,
+        ExamplesPerSkill = new Dictionary<NanoSkill, int>
+        {
+            [NanoSkill.Arithmetic] = 20_000, [NanoSkill.WordsAndLists] = 15_000, [NanoSkill.UnitConversion] = 8_000,
+            [NanoSkill.Facts] = 5_000, [NanoSkill.SystemPrompt] = 5_000, [NanoSkill.Identity] = 5_000, [NanoSkill.CommandHelp] = 5_000,
+        },
         HeldOutPerSkill = 50,
         VocabSize = 2048,
         Model = new LlamaConfig { Dim = 192, HiddenDim = 512, Layers = 6, Heads = 6, KvHeads = 6, VocabSize = 2048, TrainedContextLength = 256 },
         Pretraining = new TrainingOptions { Epochs = 1, LearningRate = 2e-3, BatchSize = 32, MicroBatch = 8, WarmupRatio = 0.02, Schedule = ScheduleKind.Cosine, Optimizer = new AdamWOptions { Beta2 = 0.95f, WeightDecay = 0.1f } },
-        FineTuning = new TrainingOptions { Epochs = 3, LearningRate = 1e-3, BatchSize = 32, MicroBatch = 16, WarmupRatio = 0.03, Schedule = ScheduleKind.Cosine },
+        FineTuning = new TrainingOptions { Epochs = 2, LearningRate = 1e-3, BatchSize = 32, MicroBatch = 16, WarmupRatio = 0.03, Schedule = ScheduleKind.Cosine },
     };
 
     public static NanoRecipeSize Quick { get; } = new()
     {
         Name = "quick",
         Documents = 2_000,
-        PerSkill = 400,
+        ExamplesPerSkill = NanoInstructions.Skills.ToDictionary(skill => skill, _ => 400),
         HeldOutPerSkill = 10,
         VocabSize = 512,
         Model = new LlamaConfig { Dim = 96, HiddenDim = 256, Layers = 3, Heads = 4, KvHeads = 4, VocabSize = 512, TrainedContextLength = 128 },
@@ -130,7 +135,7 @@ public sealed class NanoRecipe(NanoRecipeSize size, int seed, int threads, strin
     {
         string dir = Folder("data");
         var files = new DataFiles(Path.Combine(dir, "prose.txt"), Path.Combine(dir, "train.jsonl"), Path.Combine(dir, "heldout.jsonl"),
-            size.Documents, size.PerSkill * NanoInstructions.Skills.Count, size.HeldOutPerSkill * NanoInstructions.Skills.Count);
+            size.Documents, size.ExamplesPerSkill.Values.Sum(), size.HeldOutPerSkill * NanoInstructions.Skills.Count);
         if (File.Exists(files.HeldOut))
         {
             log($"data: {dir} (made before)");
@@ -138,7 +143,7 @@ public sealed class NanoRecipe(NanoRecipeSize size, int seed, int threads, strin
         }
         Directory.CreateDirectory(dir);
         NanoDataFiles.WriteProse(files.Prose, NanoCorpus.Prose(seed, size.Documents));
-        NanoDataFiles.WriteTraining(files.Train, NanoInstructions.Generate(seed, size.PerSkill, NanoSplit.Train));
+        NanoDataFiles.WriteTraining(files.Train, NanoInstructions.Generate(seed, size.ExamplesPerSkill, NanoSplit.Train));
         NanoDataFiles.WriteHeldOut(files.HeldOut, HeldOut(seed, size.HeldOutPerSkill));
         log($"data: {size.Documents} documents, {files.TrainExamples} training and {files.HeldOutExamples} held-out examples in {dir}");
         return files;
@@ -152,7 +157,7 @@ public sealed class NanoRecipe(NanoRecipeSize size, int seed, int threads, strin
             Directory.CreateDirectory(Folder("tokenizer"));
             // The tokenizer sees the prose and the instruction data (regenerated: the same seed gives the same examples).
             var texts = File.ReadLines(data.Prose).Where(line => line.Length > 0)
-                .Concat(NanoInstructions.Generate(seed, size.PerSkill, NanoSplit.Train).SelectMany(e => e.Messages.Select(m => m.Content)));
+                .Concat(NanoInstructions.Generate(seed, size.ExamplesPerSkill, NanoSplit.Train).SelectMany(e => e.Messages.Select(m => m.Content)));
             // Every character is kept (the text is generated: nothing is noise) and digits stay single pieces, as in LLaMA,
             // so sums are learned digit by digit instead of as lookups of arbitrary multi-digit pieces.
             var vocabulary = BpeTrainer.Train(texts, new BpeTrainerOptions { VocabSize = size.VocabSize, CharacterCoverage = 1.0, SplitDigits = true });
@@ -261,7 +266,7 @@ public sealed class NanoRecipe(NanoRecipeSize size, int seed, int threads, strin
             $"dim {c.Dim}, {c.Layers} layers, {c.Heads} heads ({c.KvHeads} KV), hidden {c.HiddenDim}, vocabulary {c.VocabSize}, context {c.TrainedContextLength}, tied head; {parameters / 1e6:F2}M parameters, stored as F16 (norms F32)."));
         card.AppendLine().AppendLine("## Data").AppendLine();
         card.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"{data.Documents:N0} generated prose documents for pretraining; {data.TrainExamples:N0} instruction and chat examples for fine-tuning ({size.PerSkill} per skill); {data.HeldOutExamples} held-out examples ({size.HeldOutPerSkill} per skill) whose prompts no training seed can produce (Camelid.Data.Nano: split by a hash of the prompt)."));
+            $"{data.Documents:N0} generated prose documents for pretraining; {data.TrainExamples:N0} instruction and chat examples for fine-tuning ({string.Join(", ", size.ExamplesPerSkill.Select(p => $"{NanoSkills.Name(p.Key)} {p.Value:N0}"))}); {data.HeldOutExamples} held-out examples ({size.HeldOutPerSkill} per skill) whose prompts no training seed can produce (Camelid.Data.Nano: split by a hash of the prompt)."));
         card.AppendLine().AppendLine("## Training").AppendLine();
         card.AppendLine("| step | epochs | lr | batch × length | schedule | weight decay | β2 |").AppendLine("|---|---:|---:|---|---|---:|---:|");
         foreach (var (name, o) in new[] { ("pretraining", size.Pretraining), ("fine-tuning", size.FineTuning) })

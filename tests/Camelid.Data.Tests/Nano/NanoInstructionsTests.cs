@@ -33,6 +33,23 @@ public class NanoInstructionsTests
             Assert.Equal(examples.Count, examples.Select(e => e.PromptText).Distinct().Count());
     }
 
+    [Fact]
+    public void UnequalCounts_GiveEachSkillItsOwnCount_AndOnlyAddToTheEqualMix()
+    {
+        var counts = AllSkills.ToDictionary(skill => skill, skill => skill == NanoSkill.Arithmetic ? 25 : skill == NanoSkill.Facts ? 0 : 10);
+        var examples = NanoInstructions.Generate(5, counts, NanoSplit.Train).ToList();
+        foreach (var skill in AllSkills)
+            Assert.Equal(counts[skill], examples.Count(e => e.Skill == skill));
+        // Once the others run out, the rest is arithmetic.
+        Assert.All(examples.Skip(examples.Count - 15), e => Assert.Equal(NanoSkill.Arithmetic, e.Skill));
+
+        // Example i of a skill does not depend on how many are asked for.
+        string Text(NanoExample e) => string.Join("\n", e.Messages.Select(m => $"{m.Role}: {m.Content}"));
+        var equal = NanoInstructions.Generate(5, 10, NanoSplit.Train).ToList();
+        foreach (var skill in AllSkills.Where(s => s != NanoSkill.Facts))
+            Assert.Equal(equal.Where(e => e.Skill == skill).Select(Text), examples.Where(e => e.Skill == skill).Take(10).Select(Text));
+    }
+
     [Theory]
     [InlineData(NanoSplit.Train, 1, 300)]
     [InlineData(NanoSplit.HeldOut, 99, 100)]
