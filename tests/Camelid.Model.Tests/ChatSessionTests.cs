@@ -44,6 +44,27 @@ public class ChatSessionTests
         Assert.Equal(ChatRole.User, session.History[0].Role);
     }
 
+    [ShippedModelFact]
+    public async Task ASmallContext_KeepsItsHistory_BecauseAtMostAQuarterIsHeldBackForTheAnswer()
+    {
+        // Camelid-Nano's 256-token context with the default 512-token answer limit: holding back half (128) would drop
+        // the first exchange as soon as the second question comes, since vicuna's default system prompt alone is 60 tokens.
+        using var model = LlamaModel.Load(ShippedModelFactAttribute.ModelPath);
+        var session = new ChatSession(model, ChatTemplates.Get("vicuna"), systemPrompt: null, contextLength: 256)
+        {
+            Sampling = new SamplingOptions { Temperature = 0 },
+        };
+        var drops = new List<int>();
+        session.HistoryTruncated += drops.Add;
+
+        await Reply(session, "What is 23 + 45?");
+        await Reply(session, "Who are you?");
+        await Reply(session, "How many grams are in 3 kilograms?");
+
+        Assert.Empty(drops);
+        Assert.Equal(6, session.History.Count);
+    }
+
     [SharedDataFact(Gguf)]
     public async Task AMessageTooLongForTheContext_IsRejected_AndTheHistoryIsUnchanged()
     {

@@ -36,9 +36,11 @@ public static class NanoInstructions
         foreach (var skill in Skills)
             ArgumentOutOfRangeException.ThrowIfNegative(countBySkill[skill], $"countBySkill[{NanoSkills.Name(skill)}]");
         var bySkill = Skills.Select(skill => GenerateSkill(seed, skill, countBySkill[skill], split)).ToList();
-        for (int i = 0; i < bySkill.Max(examples => examples.Count); i++)
-            foreach (var examples in bySkill.Where(examples => i < examples.Count))
-                yield return examples[i];
+        int longest = bySkill.Max(examples => examples.Count);
+        for (int i = 0; i < longest; i++)
+            foreach (var examples in bySkill)
+                if (i < examples.Count)
+                    yield return examples[i];
     }
 
     /// <summary><paramref name="count"/> examples of one skill.</summary>
