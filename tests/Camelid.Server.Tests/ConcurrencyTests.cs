@@ -43,12 +43,13 @@ public class OverloadTests(OverloadTests.SingleSequenceServer server) : IClassFi
 {
     public sealed class SingleSequenceServer : ServerFixture
     {
-        // 15M parameters: slow enough (about 100 tokens/s here) that an answer is still running when the next request comes.
+        // 15M parameters: slow enough (a few hundred tokens/s here) that a long answer is still running when the next request comes.
         protected override string TinyShape => "stories15m";
         protected override ServeOptions Options(IReadOnlyList<ModelSpec> models) => base.Options(models) with { Parallel = 1, MaxQueue = 0 };
     }
 
-    const string Long = """{"model":"tiny","messages":[{"role":"user","content":"Talk."}],"max_tokens":100,"stream":true}""";
+    // Greedy, so whether the answer ends early is fixed by the seeded weights (it does not): 160 tokens fill most of the 256 context after the template and prompt.
+    const string Long = """{"model":"tiny","messages":[{"role":"user","content":"Talk."}],"max_tokens":160,"temperature":0,"stream":true}""";
 
     [Fact]
     public async Task When_busy_the_server_answers_429_with_retry_after_and_a_disconnect_frees_the_sequence()

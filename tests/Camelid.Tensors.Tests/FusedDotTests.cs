@@ -6,7 +6,7 @@ using Camelid.Tensors.Threading;
 namespace Camelid.Tensors.Tests;
 
 /// <summary>
-/// The in-place decode kernels (FusedDot, used by MatMul for 1..4 tokens) against the unpacking integer
+/// The in-place decode kernels (FusedDot, used by MatMul for decode steps and batches of independent tokens) against the unpacking integer
 /// path (QuantDot.Dot, itself tested against the scalar reference): same levels and scales, so the results
 /// differ only by float summation order. Lengths cover 1..22 steps of each kernel; the adversarial data puts
 /// every weight at an extreme level and every activation at ±127 with matching signs, the case in which
@@ -78,39 +78,67 @@ public unsafe class FusedDotTests(ITestOutputHelper output)
         long rowBytes = GgmlTypes.RowBytes(type, cols);
         var act = new QuantizedActivations();
         act.Quantize(type, x, 1, cols);
-        var fused = new FusedActivations();
-        fused.Prepare(type, act, 0, avx2: true);
         var deq = new float[cols];
         fixed (byte* p = data)
             for (int r = 0; r < rows; r++)
             {
                 var w = new WeightMatrix(p, type, rows, cols);
                 float expected = QuantDot.Dot(type, w.Row(r), x);
-                float actual = FusedDot.DotAvx2(type, p + r * rowBytes, fused, cols);
+                float actual = Avx2Dot(type, p + r * rowBytes, act, 0, 1)[0];
                 Dequantizer.DequantizeRow(type, w.Row(r), deq);
                 double scale = 0;
                 for (int c = 0; c < cols; c++) scale += Math.Abs((double)deq[c] * x[c]);
                 Assert.True(Math.Abs(actual - expected) <= 2e-5 * scale + 1e-6, $"{type} cols={cols} row {r}: AVX2 {actual}, unpacking path {expected}");
             }
 
-        // A batch of tokens gives each exactly what it gets alone (continuous batching relies on it).
-        var others = Enumerable.Range(0, FusedDot.Avx2Batch).Select(t =>
-        {
-            var xt = TestData.Gaussian(new Random(t + 100), cols);
-            var qa = new QuantizedActivations();
-            qa.Quantize(type, xt, 1, cols);
-            var fa = new FusedActivations();
-            fa.Prepare(type, qa, 0, avx2: true);
-            return (Quantized: qa, Fused: fa);
-        }).ToArray();
-        var batch = new float[FusedDot.Avx2Batch];
+        // A batch of any size gives each token exactly what it gets alone (continuous batching relies on it).
+        int maxBatch = MaxAvx2Batch(type);
+        var tokens = new float[maxBatch * cols];
+        for (int t = 0; t < maxBatch; t++)
+            TestData.Gaussian(new Random(t + 100), cols).CopyTo(tokens, t * cols);
+        var batchAct = new QuantizedActivations();
+        batchAct.Quantize(type, tokens, maxBatch, cols);
         fixed (byte* p = data)
-        fixed (float* y = batch)
         {
-            FusedDot.DotAvx2Batch(type, p, others.Select(o => o.Fused).ToArray(), cols, y, 1);
-            for (int t = 0; t < batch.Length; t++)
-                Assert.Equal(FusedDot.DotAvx2(type, p, others[t].Fused, cols), batch[t]);
+            var alone = new float[maxBatch];
+            for (int t = 0; t < maxBatch; t++)
+                alone[t] = Avx2Dot(type, p, batchAct, t, 1)[0];
+            for (int size = 2; size <= maxBatch; size++)
+                for (int first = 0; first + size <= maxBatch; first += size)
+                {
+                    var batch = Avx2Dot(type, p, batchAct, first, size);
+                    for (int t = 0; t < size; t++)
+                        Assert.Equal(alone[first + t], batch[t]);
+                }
         }
+    }
+
+    static int MaxAvx2Batch(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q8_0 ? InterleavedActivations.MaxTokens : FusedDot.Avx2Batch;
+
+    /// <summary>One row times tokens [first, first + count) through the AVX2 kernel MatMul uses for this type.</summary>
+    static float[] Avx2Dot(GgmlType type, byte* row, QuantizedActivations act, int first, int count)
+    {
+        var y = new float[count];
+        fixed (float* yp = y)
+        {
+            if (type is GgmlType.Q4_0 or GgmlType.Q8_0)
+            {
+                var group = new InterleavedActivations();
+                group.Prepare(type, act, first, count);
+                FusedDot.DotInterleavedAvx2(type, row, group, yp, 1);
+            }
+            else
+            {
+                var perToken = Enumerable.Range(first, count).Select(t =>
+                {
+                    var fa = new FusedActivations();
+                    fa.Prepare(type, act, t);
+                    return fa;
+                }).ToArray();
+                FusedDot.DotAvx2Batch(type, row, perToken, act.Cols, yp, 1);
+            }
+        }
+        return y;
     }
 
     /// <summary>Quantized weight rows (pinned) and activations; adversarial data puts every weight at an extreme

@@ -166,4 +166,40 @@ public unsafe class MatMulTests(ITestOutputHelper output)
             }
         }
     }
+
+    /// <summary>
+    /// Independent tokens (a decode step of unrelated sequences) get exactly what each gets alone, for batch sizes
+    /// across the kernels' token groups (8 for the AVX2 Q4_0/Q8_0 kernels, 4 for the others).
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    [InlineData(GgmlType.F16)]
+    public void Multiply_IndependentTokensMatchEachTokenAlone(GgmlType type)
+    {
+        const int rows = 19, cols = 512, maxTokens = 19;
+        long rowBytes = GgmlTypes.RowBytes(type, cols);
+        var data = GC.AllocateArray<byte>((int)(rowBytes * rows), pinned: true);
+        var wf = TestData.Gaussian(new Random(11), rows * cols, 0.05f);
+        for (int r = 0; r < rows; r++)
+            Quantizer.QuantizeRow(type, wf.AsSpan(r * cols, cols), data.AsSpan((int)(r * rowBytes), (int)rowBytes));
+        var x = TestData.Gaussian(new Random(12), maxTokens * cols);
+        fixed (byte* p = data)
+        {
+            var w = new WeightMatrix(p, type, rows, cols);
+            using var pool = new ComputePool(2);
+            var alone = new float[maxTokens * rows];
+            for (int t = 0; t < maxTokens; t++)
+                MatMul.Multiply(w, x.AsSpan(t * cols, cols), alone.AsSpan(t * rows, rows), 1, pool);
+            foreach (int tokens in new[] { 2, 5, 8, 9, 16, 19 })
+            {
+                var y = new float[tokens * rows];
+                MatMul.Multiply(w, x, y, tokens, pool, independentTokens: true);
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(alone[i] == y[i], $"{type}, {tokens} tokens: token {i / rows} row {i % rows} is {y[i]} in the batch, {alone[i]} alone");
+            }
+        }
+    }
 }

@@ -29,6 +29,7 @@ public static unsafe class MatMul
 
     [ThreadStatic] static QuantizedActivations? t_activations;
     [ThreadStatic] static FusedActivations[]? t_fused;
+    [ThreadStatic] static InterleavedActivations[]? t_groups;
     [ThreadStatic] static byte[]? t_u;
     [ThreadStatic] static float[]? t_lanes, t_bias, t_rowsF32;
 
@@ -92,13 +93,11 @@ public static unsafe class MatMul
             {
                 var act = t_activations ??= new QuantizedActivations();
                 act.Quantize(w.Type, x, tokens, w.Cols);
-                var fused = t_fused ??= [];
-                if (fused.Length < tokens)
-                    Array.Resize(ref t_fused, tokens);
-                fused = t_fused!;
-                for (int t = 0; t < tokens; t++)
-                    (fused[t] ??= new FusedActivations()).Prepare(w.Type, act, t, FusedDot.UsesAvx2);
-                var body = new FusedBody { W = w, Y = yp, Tokens = tokens, Activations = fused };
+                var body = new FusedBody { W = w, Y = yp, Tokens = tokens };
+                if (FusedDot.UsesAvx2 && w.Type is GgmlType.Q4_0 or GgmlType.Q8_0)
+                    body.Groups = PrepareGroups(w.Type, act, tokens);
+                else
+                    body.Activations = PreparePerToken(w.Type, act, tokens);
                 pool.For(w.Rows, ref body);
             }
             else if (QuantDot.HasIntegerDot(w.Type))
@@ -191,12 +190,40 @@ public static unsafe class MatMul
         }
     }
 
+    static FusedActivations[] PreparePerToken(GgmlType type, QuantizedActivations act, int tokens)
+    {
+        var fused = t_fused ??= [];
+        if (fused.Length < tokens)
+            Array.Resize(ref t_fused, tokens);
+        fused = t_fused!;
+        for (int t = 0; t < tokens; t++)
+            (fused[t] ??= new FusedActivations()).Prepare(type, act, t);
+        return fused;
+    }
+
+    /// <summary>The tokens in groups of up to <see cref="InterleavedActivations.MaxTokens"/>.</summary>
+    static ArraySegment<InterleavedActivations> PrepareGroups(GgmlType type, QuantizedActivations act, int tokens)
+    {
+        int count = (tokens + InterleavedActivations.MaxTokens - 1) / InterleavedActivations.MaxTokens;
+        var groups = t_groups ??= [];
+        if (groups.Length < count)
+            Array.Resize(ref t_groups, count);
+        groups = t_groups!;
+        for (int g = 0; g < count; g++)
+        {
+            int first = g * InterleavedActivations.MaxTokens;
+            (groups[g] ??= new InterleavedActivations()).Prepare(type, act, first, Math.Min(InterleavedActivations.MaxTokens, tokens - first));
+        }
+        return new ArraySegment<InterleavedActivations>(groups, 0, count);
+    }
+
     struct FusedBody : IParallelBody
     {
         public WeightMatrix W;
         public float* Y;
         public int Tokens;
-        public FusedActivations[] Activations;
+        public FusedActivations[]? Activations;
+        public ArraySegment<InterleavedActivations> Groups;
 
         public void Execute(int start, int end)
         {
@@ -205,16 +232,21 @@ public static unsafe class MatMul
             for (int r = start; r < end; r++)
             {
                 byte* row = W.Data + r * W.RowBytes;
-                if (batched)
+                if (Groups.Count > 0)
+                {
+                    for (int g = 0; g < Groups.Count; g++)
+                        FusedDot.DotInterleavedAvx2(W.Type, row, Groups[g], Y + (long)g * InterleavedActivations.MaxTokens * rows + r, rows);
+                }
+                else if (batched)
                 {
                     // A row is unpacked once per group of tokens (the 512-bit kernels are memory-bound anyway).
                     for (int t = 0; t < Tokens; t += FusedDot.Avx2Batch)
-                        FusedDot.DotAvx2Batch(W.Type, row, Activations.AsSpan(t, Math.Min(FusedDot.Avx2Batch, Tokens - t)), cols, Y + (long)t * rows + r, rows);
+                        FusedDot.DotAvx2Batch(W.Type, row, Activations!.AsSpan(t, Math.Min(FusedDot.Avx2Batch, Tokens - t)), cols, Y + (long)t * rows + r, rows);
                 }
                 else
                 {
                     for (int t = 0; t < Tokens; t++)
-                        Y[(long)t * rows + r] = FusedDot.Dot(W.Type, row, Activations[t], cols);
+                        Y[(long)t * rows + r] = FusedDot.Dot(W.Type, row, Activations![t], cols);
                 }
             }
         }

@@ -7,10 +7,11 @@ namespace Camelid.Tensors.Quant;
 /// <list type="bullet">
 /// <item>Q8_0, Q6_K: natural order.</item>
 /// <item>Q4_0, Q4_1: per 4 blocks (128 values), the first halves of the 4 blocks then their second halves, because
-/// a byte holds weight i in its low nibble and weight i+16 in its high nibble. The AVX2 kernel takes one block
-/// per register and reads natural order, with each 4-value lane's −8·Σa offset precomputed.</item>
+/// a byte holds weight i in its low nibble and weight i+16 in its high nibble.</item>
 /// <item>Q4_K: per 256 values, sub-blocks (of 32) in the order 0 2 1 3 4 6 5 7, for the same reason.</item>
 /// </list>
+/// The AVX2 kernels for Q4_0 and Q8_0 take several tokens' activations at once instead
+/// (<see cref="InterleavedActivations"/>).
 /// </summary>
 internal sealed unsafe class FusedActivations
 {
@@ -28,8 +29,7 @@ internal sealed unsafe class FusedActivations
     public float* BlockScales { get; private set; } // (n/256) K-quants: scale of each 256-value block
     public short* BlockSums { get; private set; }   // (n/32) Q4_K, (n/16) Q6_K: sum of levels per weight sub-block
 
-    /// <param name="avx2">lay out for the AVX2 kernels (FusedDotAvx2) rather than the AVX-512 ones</param>
-    public void Prepare(GgmlType type, QuantizedActivations act, int token, bool avx2)
+    public void Prepare(GgmlType type, QuantizedActivations act, int token)
     {
         int n = act.Cols;
         sbyte* q = act.Quants(token);
@@ -39,9 +39,6 @@ internal sealed unsafe class FusedActivations
             case GgmlType.Q8_0:
                 Quants = q;
                 LaneScales = lanes;
-                break;
-            case GgmlType.Q4_0 when avx2:
-                PrepareNaturalLaneBias(q, lanes, n);
                 break;
             case GgmlType.Q4_0:
             case GgmlType.Q4_1:
@@ -56,16 +53,6 @@ internal sealed unsafe class FusedActivations
             default:
                 throw new NotSupportedException($"{type} has no fused kernel");
         }
-    }
-
-    void PrepareNaturalLaneBias(sbyte* q, float* lanes, int n)
-    {
-        var bias = PinnedScratch.Ensure(ref _laneBias, n / 4);
-        for (int k = 0; k < n / 4; k++)
-            bias[k] = -8 * (q[4 * k] + q[4 * k + 1] + q[4 * k + 2] + q[4 * k + 3]);
-        Quants = q;
-        LaneScales = lanes;
-        LaneBias = bias;
     }
 
     void PrepareNibbleOrder(sbyte* q, float* blockLanes, int n, bool withSums)

@@ -28,11 +28,10 @@ internal static unsafe partial class FusedDot
         _ => false,
     };
 
-    /// <summary>Tokens per <see cref="DotAvx2Batch"/> call: one accumulator each, beside the shared unpacked
-    /// weights (Q4_0, Q8_0), fits the 16 ymm registers.</summary>
+    /// <summary>Tokens per <see cref="DotAvx2Batch"/> call (K-quants): one accumulator each fits the 16 ymm registers.</summary>
     public const int Avx2Batch = 4;
 
-    /// <summary>One token (a decode step of one sequence); the same code as a batch of one.</summary>
+    /// <summary>One token (a decode step of one sequence) of a K-quant; the same code as a batch of one.</summary>
     public static float DotAvx2(GgmlType type, byte* row, FusedActivations a, int n)
     {
         float result;
@@ -41,23 +40,12 @@ internal static unsafe partial class FusedDot
     }
 
     /// <summary>
-    /// y[t·yStride] = row · activations[t] for up to <see cref="Avx2Batch"/> tokens: each block is unpacked once
-    /// for all of them, and every token's arithmetic is exactly that of a call with it alone (same operations,
-    /// same order), so batching unrelated sequences does not change their results.
+    /// y[t·yStride] = row · activations[t] for up to <see cref="Avx2Batch"/> tokens of a K-quant: each block is
+    /// unpacked once for all of them, and every token's arithmetic is exactly that of a call with it alone
+    /// (same operations, same order), so batching unrelated sequences does not change their results.
     /// </summary>
     public static void DotAvx2Batch(GgmlType type, byte* row, ReadOnlySpan<FusedActivations> activations, int n, float* y, long yStride)
     {
-        switch (type, activations.Length)
-        {
-            case (GgmlType.Q4_0, 1): DotQ4_0Avx2<One>(row, activations, n, y, yStride); return;
-            case (GgmlType.Q4_0, 2): DotQ4_0Avx2<Two>(row, activations, n, y, yStride); return;
-            case (GgmlType.Q4_0, 3): DotQ4_0Avx2<Three>(row, activations, n, y, yStride); return;
-            case (GgmlType.Q4_0, 4): DotQ4_0Avx2<Four>(row, activations, n, y, yStride); return;
-            case (GgmlType.Q8_0, 1): DotQ8_0Avx2<One>(row, activations, n, y, yStride); return;
-            case (GgmlType.Q8_0, 2): DotQ8_0Avx2<Two>(row, activations, n, y, yStride); return;
-            case (GgmlType.Q8_0, 3): DotQ8_0Avx2<Three>(row, activations, n, y, yStride); return;
-            case (GgmlType.Q8_0, 4): DotQ8_0Avx2<Four>(row, activations, n, y, yStride); return;
-        }
         if (activations.Length is 0 or > Avx2Batch)
             throw new ArgumentOutOfRangeException(nameof(activations), $"1 to {Avx2Batch} tokens per call");
         Span<Vector256<float>> acc = stackalloc Vector256<float>[Avx2Batch];
@@ -68,117 +56,165 @@ internal static unsafe partial class FusedDot
         {
             case GgmlType.Q4_K: DotQ4_KAvx2(row, activations, n, acc, scalars); break;
             case GgmlType.Q6_K: DotQ6_KAvx2(row, activations, n, acc, scalars); break;
-            default: throw new NotSupportedException($"{type} has no AVX2 fused kernel");
+            default: throw new NotSupportedException($"{type} has no AVX2 kernel over per-token activations");
         }
         for (int t = 0; t < activations.Length; t++)
             y[t * yStride] = Vector256.Sum(acc[t]) + scalars[t];
     }
 
+    /// <summary>
+    /// y[t·yStride] = row · token t of <paramref name="group"/> for Q4_0 and Q8_0 (one fp16 scale per 32 weights),
+    /// 1 to <see cref="InterleavedActivations.MaxTokens"/> tokens: each block is unpacked once for all of them, and
+    /// every token's arithmetic is exactly that of a group holding it alone (the lanes of a vector never mix), so
+    /// batching unrelated sequences does not change their results.
+    /// </summary>
+    [SkipLocalsInit]
+    public static void DotInterleavedAvx2(GgmlType type, byte* row, InterleavedActivations group, float* y, long yStride)
+    {
+        int blocks = group.Blocks;
+        sbyte* q = group.Quants;
+        float* s = group.Scales;
+        if (type == GgmlType.Q4_0)
+        {
+            float* weightScales = stackalloc float[blocks];
+            switch (group.Tokens)
+            {
+                case 1: DotQ4_0Avx2<One>(row, weightScales, blocks, q, s, y, yStride); break;
+                case 2: DotQ4_0Avx2<Two>(row, weightScales, blocks, q, s, y, yStride); break;
+                case 3: DotQ4_0Avx2<Three>(row, weightScales, blocks, q, s, y, yStride); break;
+                case 4: DotQ4_0Avx2<Four>(row, weightScales, blocks, q, s, y, yStride); break;
+                case 5: DotQ4_0Avx2<Five>(row, weightScales, blocks, q, s, y, yStride); break;
+                case 6: DotQ4_0Avx2<Six>(row, weightScales, blocks, q, s, y, yStride); break;
+                case 7: DotQ4_0Avx2<Seven>(row, weightScales, blocks, q, s, y, yStride); break;
+                default: DotQ4_0Avx2<Eight>(row, weightScales, blocks, q, s, y, yStride); break;
+            }
+            // The levels' −8 offset, once per row: Σ_b d_w·(−8·d_a·Σa) over the blocks.
+            for (int t = 0; t < group.Tokens; t++)
+                y[t * yStride] += DotOfScales(weightScales, group.Offsets + t * blocks, blocks);
+        }
+        else if (type == GgmlType.Q8_0)
+        {
+            switch (group.Tokens)
+            {
+                case 1: DotQ8_0Avx2<One>(row, blocks, q, s, y, yStride); break;
+                case 2: DotQ8_0Avx2<Two>(row, blocks, q, s, y, yStride); break;
+                case 3: DotQ8_0Avx2<Three>(row, blocks, q, s, y, yStride); break;
+                case 4: DotQ8_0Avx2<Four>(row, blocks, q, s, y, yStride); break;
+                case 5: DotQ8_0Avx2<Five>(row, blocks, q, s, y, yStride); break;
+                case 6: DotQ8_0Avx2<Six>(row, blocks, q, s, y, yStride); break;
+                case 7: DotQ8_0Avx2<Seven>(row, blocks, q, s, y, yStride); break;
+                default: DotQ8_0Avx2<Eight>(row, blocks, q, s, y, yStride); break;
+            }
+        }
+        else
+        {
+            throw new NotSupportedException($"{type} has no AVX2 kernel over interleaved activations");
+        }
+    }
+
+    /// <summary>Σ_b x[b]·y[b], 8 at a time then the rest: the same order for every caller.</summary>
+    static float DotOfScales(float* x, float* y, int count)
+    {
+        var acc = Vector256<float>.Zero;
+        int b = 0;
+        for (; b + 8 <= count; b += 8)
+            acc = Fma.MultiplyAdd(Vector256.Load(x + b), Vector256.Load(y + b), acc);
+        float sum = Vector256.Sum(acc);
+        for (; b < count; b++)
+            sum += x[b] * y[b];
+        return sum;
+    }
+
     /// <summary>How many tokens a specialised kernel handles: the JIT compiles one body per count, with every
-    /// accumulator in a register and the branches for absent tokens removed.</summary>
+    /// accumulator in a register, every token's data at a constant offset, and the branches for absent tokens removed.</summary>
     interface ITokenCount { static abstract int Count { get; } }
     struct One : ITokenCount { public static int Count => 1; }
     struct Two : ITokenCount { public static int Count => 2; }
     struct Three : ITokenCount { public static int Count => 3; }
     struct Four : ITokenCount { public static int Count => 4; }
+    struct Five : ITokenCount { public static int Count => 5; }
+    struct Six : ITokenCount { public static int Count => 6; }
+    struct Seven : ITokenCount { public static int Count => 7; }
+    struct Eight : ITokenCount { public static int Count => 8; }
 
     /// <summary>
-    /// Two blocks (18 bytes, 32 weights each) per step: a block's 16 bytes hold weights 0..15 in the low nibbles
-    /// and 16..31 in the high ones, natural order once the halves sit in the two 128-bit lanes. Per token:
-    /// int32 lanes of 4 products, plus the lane's −8·Σa (<see cref="FusedActivations.LaneBias"/>), times the
-    /// activation scale, times the block's weight scale into the token's accumulator.
+    /// One block (18 bytes, 32 weights) per step: its 16 bytes hold weights 0..15 in the low nibbles and 16..31
+    /// in the high ones, natural order once the halves sit in the two 128-bit lanes. Per token: the levels
+    /// (0..15) times the activations in 8 int32 lanes, times d_w·d_a, into its accumulator. The row's scales
+    /// are kept in <paramref name="dw"/> for the offset term.
     /// </summary>
-    static void DotQ4_0Avx2<T>(byte* row, ReadOnlySpan<FusedActivations> a, int n, float* y, long yStride) where T : struct, ITokenCount
+    static void DotQ4_0Avx2<T>(byte* row, float* dw, int blocks, sbyte* quants, float* scales, float* y, long yStride) where T : struct, ITokenCount
     {
+        float* halfToSingle = HalfPrecision.SingleOfHalfBits;
         var nibbleMask = Vector128.Create((byte)0x0F);
         var ones = Vector256.Create((short)1);
-        float* halfToSingle = HalfPrecision.SingleOfHalfBits;
-        var t0 = a[0];
-        var t1 = T.Count > 1 ? a[1] : t0;
-        var t2 = T.Count > 2 ? a[2] : t0;
-        var t3 = T.Count > 3 ? a[3] : t0;
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        sbyte* q0 = t0.Quants; int* bias0 = t0.LaneBias; float* scale0 = t0.LaneScales;
-        sbyte* q1 = t1.Quants; int* bias1 = t1.LaneBias; float* scale1 = t1.LaneScales;
-        sbyte* q2 = t2.Quants; int* bias2 = t2.LaneBias; float* scale2 = t2.LaneScales;
-        sbyte* q3 = t3.Quants; int* bias3 = t3.LaneBias; float* scale3 = t3.LaneScales;
-        for (int b = 0; b < n / 32; b += 2)
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
+        byte* block = row;
+        sbyte* q = quants;
+        for (int b = 0; b < blocks; b++, block += Q4_0Bytes, q += 32 * T.Count, scales += T.Count)
         {
-            byte* block = row + b * Q4_0Bytes;
             if ((b & 3) == 0)
                 Prefetch(block, 2);
-            var dEven = Vector256.Create(halfToSingle[*(ushort*)block]);
-            var dOdd = Vector256.Create(halfToSingle[*(ushort*)(block + Q4_0Bytes)]);
-            var even = Q4_0Levels(block, nibbleMask);
-            var odd = Q4_0Levels(block + Q4_0Bytes, nibbleMask);
-            int lane = b * 8; // activation lanes of 4 values before this block pair
-            acc0 = Fma.MultiplyAdd(Q4_0Lanes(odd, q0, bias0, scale0, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q4_0Lanes(even, q0, bias0, scale0, lane, ones), dEven, acc0));
-            if (T.Count > 1) acc1 = Fma.MultiplyAdd(Q4_0Lanes(odd, q1, bias1, scale1, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q4_0Lanes(even, q1, bias1, scale1, lane, ones), dEven, acc1));
-            if (T.Count > 2) acc2 = Fma.MultiplyAdd(Q4_0Lanes(odd, q2, bias2, scale2, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q4_0Lanes(even, q2, bias2, scale2, lane, ones), dEven, acc2));
-            if (T.Count > 3) acc3 = Fma.MultiplyAdd(Q4_0Lanes(odd, q3, bias3, scale3, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q4_0Lanes(even, q3, bias3, scale3, lane, ones), dEven, acc3));
+            var packed = Vector128.Load(block + 2);
+            var levels = Vector256.Create(packed & nibbleMask, Vector128.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbleMask);
+            float weightScale = dw[b] = halfToSingle[*(ushort*)block];
+            acc0 = LevelStep(levels, Vector256.Load(q), weightScale * scales[0], ones, acc0);
+            if (T.Count > 1) acc1 = LevelStep(levels, Vector256.Load(q + 32), weightScale * scales[1], ones, acc1);
+            if (T.Count > 2) acc2 = LevelStep(levels, Vector256.Load(q + 64), weightScale * scales[2], ones, acc2);
+            if (T.Count > 3) acc3 = LevelStep(levels, Vector256.Load(q + 96), weightScale * scales[3], ones, acc3);
+            if (T.Count > 4) acc4 = LevelStep(levels, Vector256.Load(q + 128), weightScale * scales[4], ones, acc4);
+            if (T.Count > 5) acc5 = LevelStep(levels, Vector256.Load(q + 160), weightScale * scales[5], ones, acc5);
+            if (T.Count > 6) acc6 = LevelStep(levels, Vector256.Load(q + 192), weightScale * scales[6], ones, acc6);
+            if (T.Count > 7) acc7 = LevelStep(levels, Vector256.Load(q + 224), weightScale * scales[7], ones, acc7);
         }
-        y[0] = Vector256.Sum(acc0);
-        if (T.Count > 1) y[1 * yStride] = Vector256.Sum(acc1);
-        if (T.Count > 2) y[2 * yStride] = Vector256.Sum(acc2);
-        if (T.Count > 3) y[3 * yStride] = Vector256.Sum(acc3);
+        StoreSums<T>(y, yStride, acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<byte> Q4_0Levels(byte* block, Vector128<byte> nibbleMask)
+    /// <summary>One block (34 bytes, 32 weights) per step; signed weights through |w| and a·sign(w).</summary>
+    static void DotQ8_0Avx2<T>(byte* row, int blocks, sbyte* quants, float* scales, float* y, long yStride) where T : struct, ITokenCount
     {
-        var packed = Vector128.Load(block + 2);
-        return Vector256.Create(packed & nibbleMask, Vector128.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbleMask);
-    }
-
-    /// <summary>One block's 8 lanes for one token: Σ of 4 level·activation products − 8·Σ of the 4 activations, times the activation scale.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Q4_0Lanes(Vector256<byte> levels, sbyte* q, int* bias, float* scale, int lane, Vector256<short> ones)
-    {
-        var products = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(levels, Vector256.Load(q + 4 * lane)), ones);
-        return Avx.ConvertToVector256Single(products + Vector256.Load(bias + lane)) * Vector256.Load(scale + lane);
-    }
-
-    /// <summary>Two blocks (34 bytes, 32 weights each) per step; signed weights through |w| and a·sign(w).</summary>
-    static void DotQ8_0Avx2<T>(byte* row, ReadOnlySpan<FusedActivations> a, int n, float* y, long yStride) where T : struct, ITokenCount
-    {
-        var ones = Vector256.Create((short)1);
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
-        var t0 = a[0];
-        var t1 = T.Count > 1 ? a[1] : t0;
-        var t2 = T.Count > 2 ? a[2] : t0;
-        var t3 = T.Count > 3 ? a[3] : t0;
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        sbyte* q0 = t0.Quants; float* scale0 = t0.LaneScales;
-        sbyte* q1 = t1.Quants; float* scale1 = t1.LaneScales;
-        sbyte* q2 = t2.Quants; float* scale2 = t2.LaneScales;
-        sbyte* q3 = t3.Quants; float* scale3 = t3.LaneScales;
-        for (int b = 0; b < n / 32; b += 2)
+        var ones = Vector256.Create((short)1);
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
+        byte* block = row;
+        sbyte* q = quants;
+        for (int b = 0; b < blocks; b++, block += Q8_0Bytes, q += 32 * T.Count, scales += T.Count)
         {
-            byte* block = row + b * Q8_0Bytes;
-            if ((b & 3) == 0)
-                Prefetch(block, 3);
-            var dEven = Vector256.Create(halfToSingle[*(ushort*)block]);
-            var dOdd = Vector256.Create(halfToSingle[*(ushort*)(block + Q8_0Bytes)]);
-            var wEven = Vector256.Load((sbyte*)block + 2);
-            var wOdd = Vector256.Load((sbyte*)block + Q8_0Bytes + 2);
-            var mEven = Avx2.Abs(wEven);
-            var mOdd = Avx2.Abs(wOdd);
-            int lane = b * 8;
-            acc0 = Fma.MultiplyAdd(Q8_0Lanes(mOdd, wOdd, q0, scale0, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q8_0Lanes(mEven, wEven, q0, scale0, lane, ones), dEven, acc0));
-            if (T.Count > 1) acc1 = Fma.MultiplyAdd(Q8_0Lanes(mOdd, wOdd, q1, scale1, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q8_0Lanes(mEven, wEven, q1, scale1, lane, ones), dEven, acc1));
-            if (T.Count > 2) acc2 = Fma.MultiplyAdd(Q8_0Lanes(mOdd, wOdd, q2, scale2, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q8_0Lanes(mEven, wEven, q2, scale2, lane, ones), dEven, acc2));
-            if (T.Count > 3) acc3 = Fma.MultiplyAdd(Q8_0Lanes(mOdd, wOdd, q3, scale3, lane + 8, ones), dOdd, Fma.MultiplyAdd(Q8_0Lanes(mEven, wEven, q3, scale3, lane, ones), dEven, acc3));
+            if ((b & 1) == 0)
+                Prefetch(block, 2);
+            var w = Vector256.Load((sbyte*)block + 2);
+            var magnitude = Avx2.Abs(w);
+            float weightScale = halfToSingle[*(ushort*)block];
+            acc0 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q), w), weightScale * scales[0], ones, acc0);
+            if (T.Count > 1) acc1 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 32), w), weightScale * scales[1], ones, acc1);
+            if (T.Count > 2) acc2 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 64), w), weightScale * scales[2], ones, acc2);
+            if (T.Count > 3) acc3 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 96), w), weightScale * scales[3], ones, acc3);
+            if (T.Count > 4) acc4 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 128), w), weightScale * scales[4], ones, acc4);
+            if (T.Count > 5) acc5 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 160), w), weightScale * scales[5], ones, acc5);
+            if (T.Count > 6) acc6 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 192), w), weightScale * scales[6], ones, acc6);
+            if (T.Count > 7) acc7 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 224), w), weightScale * scales[7], ones, acc7);
         }
+        StoreSums<T>(y, yStride, acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
+    }
+
+    /// <summary>acc + (unsigned levels · signed activations, in 8 int32 lanes of 4 products) · scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> LevelStep(Vector256<byte> levels, Vector256<sbyte> q, float scale, Vector256<short> ones, Vector256<float> acc) =>
+        Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(levels, q), ones)), Vector256.Create(scale), acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreSums<T>(float* y, long yStride, Vector256<float> acc0, Vector256<float> acc1, Vector256<float> acc2, Vector256<float> acc3,
+        Vector256<float> acc4, Vector256<float> acc5, Vector256<float> acc6, Vector256<float> acc7) where T : struct, ITokenCount
+    {
         y[0] = Vector256.Sum(acc0);
         if (T.Count > 1) y[1 * yStride] = Vector256.Sum(acc1);
         if (T.Count > 2) y[2 * yStride] = Vector256.Sum(acc2);
         if (T.Count > 3) y[3 * yStride] = Vector256.Sum(acc3);
+        if (T.Count > 4) y[4 * yStride] = Vector256.Sum(acc4);
+        if (T.Count > 5) y[5 * yStride] = Vector256.Sum(acc5);
+        if (T.Count > 6) y[6 * yStride] = Vector256.Sum(acc6);
+        if (T.Count > 7) y[7 * yStride] = Vector256.Sum(acc7);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Q8_0Lanes(Vector256<byte> magnitude, Vector256<sbyte> w, sbyte* q, float* scale, int lane, Vector256<short> ones) =>
-        Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(magnitude, Avx2.Sign(Vector256.Load(q + 4 * lane), w)), ones))
-        * Vector256.Load(scale + lane);
 
     /// <summary>
     /// One super-block per step: 32 bytes of nibbles give sub-blocks 2c (low) and 2c+1 (high); the 6-bit scale

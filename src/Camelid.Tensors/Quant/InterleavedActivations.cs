@@ -1,0 +1,56 @@
+namespace Camelid.Tensors.Quant;
+
+/// <summary>
+/// The int8 activations of 1 to <see cref="MaxTokens"/> tokens for the AVX2 Q4_0 and Q8_0 kernels
+/// (<see cref="FusedDot.DotInterleavedAvx2"/>), interleaved block by block: the tokens' 32 levels of block b
+/// sit side by side, as do their scales, so a kernel reaches every token of a block at a constant offset from
+/// one pointer and keeps no pointer per token. Same levels and scales as <see cref="QuantizedActivations"/>.
+/// </summary>
+internal sealed unsafe class InterleavedActivations
+{
+    /// <summary>One accumulator per token beside the unpacked block fits the 16 ymm registers.</summary>
+    public const int MaxTokens = 8;
+
+    sbyte[]? _quants;
+    float[]? _scales;
+    float[]? _offsets;
+
+    public int Tokens { get; private set; }
+    public int Blocks { get; private set; }
+    public sbyte* Quants { get; private set; }  // (blocks, tokens, 32) levels
+    public float* Scales { get; private set; }  // (blocks, tokens) scales
+    public float* Offsets { get; private set; } // (tokens, blocks) Q4_0: −8 × scale × the block's sum of levels (the weights' offset)
+
+    /// <summary>Takes tokens [first, first + count) of <paramref name="act"/>, quantized for <paramref name="type"/> weights.</summary>
+    public void Prepare(GgmlType type, QuantizedActivations act, int first, int count)
+    {
+        if (type is not (GgmlType.Q4_0 or GgmlType.Q8_0))
+            throw new NotSupportedException($"{type} rows do not use interleaved activations");
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxTokens);
+        int blocks = act.Cols / 32;
+        Tokens = count;
+        Blocks = blocks;
+        Quants = PinnedScratch.Ensure(ref _quants, (long)act.Cols * count);
+        Scales = PinnedScratch.Ensure(ref _scales, (long)blocks * count);
+        Offsets = type == GgmlType.Q4_0 ? PinnedScratch.Ensure(ref _offsets, (long)blocks * count) : null;
+        for (int t = 0; t < count; t++)
+        {
+            sbyte* q = act.Quants(first + t);
+            float* lanes = act.LaneScales(first + t);
+            for (int b = 0; b < blocks; b++)
+            {
+                new ReadOnlySpan<sbyte>(q + 32 * b, 32).CopyTo(new Span<sbyte>(Quants + ((long)b * count + t) * 32, 32));
+                float scale = lanes[8 * b];
+                Scales[b * count + t] = scale;
+                if (Offsets != null)
+                {
+                    int sum = 0;
+                    for (int i = 0; i < 32; i++)
+                        sum += q[32 * b + i];
+                    Offsets[t * blocks + b] = -8 * sum * scale;
+                }
+            }
+        }
+    }
+}
