@@ -101,14 +101,14 @@ internal static unsafe class Gemm
                     // Columns in chunks that stay in L1 while every row group of the tile uses them;
                     // partial sums wait in a small (TileRows, 32) buffer between chunks.
                     float* xBlock = XT + (long)tb * cols;
+                    int validTokens = Math.Min(TokenBlock, Tokens - tb);
                     for (int k0 = 0; k0 < cols; k0 += ColumnChunk)
                     {
                         int kc = Math.Min(ColumnChunk, cols - k0);
                         for (int kr = 0; kr < count; kr += KernelRows)
                             Microkernel.Multiply6x32(tile + (long)kr * stride + k0, stride, KernelRows, kc,
-                                xBlock + (long)k0 * TokenBlock, TokenBlock, partial + kr * TokenBlock, TokenBlock, accumulate: k0 > 0);
+                                xBlock + (long)k0 * TokenBlock, TokenBlock, partial + kr * TokenBlock, TokenBlock, accumulate: k0 > 0, validTokens);
                     }
-                    int validTokens = Math.Min(TokenBlock, Tokens - tb);
                     for (int token = 0; token < validTokens; token++)
                         for (int r = 0; r < count; r++)
                             Y[(long)(tb + token) * rows + r0 + r] = partial[r * TokenBlock + token];

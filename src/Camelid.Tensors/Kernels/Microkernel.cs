@@ -18,14 +18,17 @@ internal static unsafe class Microkernel
     /// valid row (their results are computed but meaningless), so no memory past the rows is read</param>
     /// <param name="b">row j (32 floats) at b + j·bStride</param>
     /// <param name="c">row i (32 floats) at c + i·cStride; loaded first when <paramref name="accumulate"/></param>
+    /// <param name="validColumns">columns of b and c that matter: with AVX2, 16 or fewer skip the second pass
+    /// (columns 16..31 of c are then left as they were)</param>
     public static bool IsSupported => (Avx512F.IsSupported && Vector512.IsHardwareAccelerated) || (Avx2.IsSupported && Fma.IsSupported);
 
-    public static void Multiply6x32(float* a, int aStride, int validRows, int k, float* b, int bStride, float* c, int cStride, bool accumulate)
+    public static void Multiply6x32(float* a, int aStride, int validRows, int k, float* b, int bStride, float* c, int cStride, bool accumulate, int validColumns = Columns)
     {
         if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
         {
             Multiply6x16(a, aStride, validRows, k, b, bStride, c, cStride, accumulate);
-            Multiply6x16(a, aStride, validRows, k, b + 16, bStride, c + 16, cStride, accumulate);
+            if (validColumns > 16)
+                Multiply6x16(a, aStride, validRows, k, b + 16, bStride, c + 16, cStride, accumulate);
             return;
         }
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
