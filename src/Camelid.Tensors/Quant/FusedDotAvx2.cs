@@ -8,8 +8,9 @@ namespace Camelid.Tensors.Quant;
 
 /// <summary>
 /// The in-place decode kernels for CPUs with AVX2 but not AVX-512 (most desktop and many server x86 CPUs):
-/// the same activation layouts (<see cref="FusedActivations"/>) and integer bounds as the 512-bit kernels,
-/// one block (Q4_0, Q8_0) or one sub-block pair (K-quants) per 256-bit step. Weights are unpacked in
+/// the integer bounds of the 512-bit kernels, one block (Q4_0, Q8_0) or one sub-block pair (K-quants) per
+/// 256-bit step, and the tokens of a batch taken together (up to 8 over <see cref="InterleavedActivations"/>
+/// for Q4_0 and Q8_0, up to 4 over <see cref="FusedActivations"/> for the K-quants). Weights are unpacked in
 /// registers only, so each weight byte is read once and nothing is written back, which is what lets a
 /// decode step run near the memory bandwidth instead of unpacking rows through a scratch buffer.
 /// </summary>
