@@ -59,7 +59,10 @@ public class OverloadTests(OverloadTests.SingleSequenceServer server) : IClassFi
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(Long, Encoding.UTF8, "application/json") };
         using var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel.Token));
-        Assert.StartsWith("data: ", await reader.ReadLineAsync(cancel.Token)); // generating now
+        Assert.StartsWith("data: ", await reader.ReadLineAsync(cancel.Token)); // accepted; the batcher takes it at its next step
+        var admitted = DateTime.UtcNow.AddSeconds(10);
+        while (batcher.Running == 0 && DateTime.UtcNow < admitted)
+            await Task.Delay(5);
         Assert.Equal(1, batcher.Running);
 
         using var refused = await server.Http.PostAsync("/v1/chat/completions", new StringContent(Long.Replace("true", "false"), Encoding.UTF8, "application/json"));

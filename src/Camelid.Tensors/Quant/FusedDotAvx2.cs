@@ -152,21 +152,29 @@ internal static unsafe partial class FusedDot
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         byte* block = row;
         sbyte* q = quants;
-        for (int b = 0; b < blocks; b++, block += Q4_0Bytes, q += 32 * T.Count, scales += T.Count)
+        for (int b = 0; b < blocks; b++, block += Q4_0Bytes, q += 32 * T.Count, scales += InterleavedActivations.ScalesPerBlock)
         {
             if ((b & 3) == 0)
                 Prefetch(block, 2);
             var packed = Vector128.Load(block + 2);
             var levels = Vector256.Create(packed & nibbleMask, Vector128.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbleMask);
             float weightScale = dw[b] = halfToSingle[*(ushort*)block];
-            acc0 = LevelStep(levels, Vector256.Load(q), weightScale * scales[0], ones, acc0);
-            if (T.Count > 1) acc1 = LevelStep(levels, Vector256.Load(q + 32), weightScale * scales[1], ones, acc1);
-            if (T.Count > 2) acc2 = LevelStep(levels, Vector256.Load(q + 64), weightScale * scales[2], ones, acc2);
-            if (T.Count > 3) acc3 = LevelStep(levels, Vector256.Load(q + 96), weightScale * scales[3], ones, acc3);
-            if (T.Count > 4) acc4 = LevelStep(levels, Vector256.Load(q + 128), weightScale * scales[4], ones, acc4);
-            if (T.Count > 5) acc5 = LevelStep(levels, Vector256.Load(q + 160), weightScale * scales[5], ones, acc5);
-            if (T.Count > 6) acc6 = LevelStep(levels, Vector256.Load(q + 192), weightScale * scales[6], ones, acc6);
-            if (T.Count > 7) acc7 = LevelStep(levels, Vector256.Load(q + 224), weightScale * scales[7], ones, acc7);
+            if (T.Count == 1)
+            {
+                // One token: a scalar product is cheaper than the vector one and rounds the same.
+                acc0 = LevelStep(levels, Vector256.Load(q), Vector256.Create(weightScale * scales[0]), ones, acc0);
+                continue;
+            }
+            var d0123 = Vector256.Create(weightScale) * Vector256.Load(scales);
+            var d4567 = T.Count > 4 ? Vector256.Create(weightScale) * Vector256.Load(scales + 8) : d0123;
+            acc0 = LevelStep(levels, Vector256.Load(q), Avx.Permute(d0123, 0x00), ones, acc0);
+            if (T.Count > 1) acc1 = LevelStep(levels, Vector256.Load(q + 32), Avx.Permute(d0123, 0x55), ones, acc1);
+            if (T.Count > 2) acc2 = LevelStep(levels, Vector256.Load(q + 64), Avx.Permute(d0123, 0xAA), ones, acc2);
+            if (T.Count > 3) acc3 = LevelStep(levels, Vector256.Load(q + 96), Avx.Permute(d0123, 0xFF), ones, acc3);
+            if (T.Count > 4) acc4 = LevelStep(levels, Vector256.Load(q + 128), Avx.Permute(d4567, 0x00), ones, acc4);
+            if (T.Count > 5) acc5 = LevelStep(levels, Vector256.Load(q + 160), Avx.Permute(d4567, 0x55), ones, acc5);
+            if (T.Count > 6) acc6 = LevelStep(levels, Vector256.Load(q + 192), Avx.Permute(d4567, 0xAA), ones, acc6);
+            if (T.Count > 7) acc7 = LevelStep(levels, Vector256.Load(q + 224), Avx.Permute(d4567, 0xFF), ones, acc7);
         }
         StoreSums<T>(y, yStride, acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
     }
@@ -179,29 +187,36 @@ internal static unsafe partial class FusedDot
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         byte* block = row;
         sbyte* q = quants;
-        for (int b = 0; b < blocks; b++, block += Q8_0Bytes, q += 32 * T.Count, scales += T.Count)
+        for (int b = 0; b < blocks; b++, block += Q8_0Bytes, q += 32 * T.Count, scales += InterleavedActivations.ScalesPerBlock)
         {
             if ((b & 1) == 0)
                 Prefetch(block, 2);
             var w = Vector256.Load((sbyte*)block + 2);
             var magnitude = Avx2.Abs(w);
             float weightScale = halfToSingle[*(ushort*)block];
-            acc0 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q), w), weightScale * scales[0], ones, acc0);
-            if (T.Count > 1) acc1 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 32), w), weightScale * scales[1], ones, acc1);
-            if (T.Count > 2) acc2 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 64), w), weightScale * scales[2], ones, acc2);
-            if (T.Count > 3) acc3 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 96), w), weightScale * scales[3], ones, acc3);
-            if (T.Count > 4) acc4 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 128), w), weightScale * scales[4], ones, acc4);
-            if (T.Count > 5) acc5 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 160), w), weightScale * scales[5], ones, acc5);
-            if (T.Count > 6) acc6 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 192), w), weightScale * scales[6], ones, acc6);
-            if (T.Count > 7) acc7 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 224), w), weightScale * scales[7], ones, acc7);
+            if (T.Count == 1)
+            {
+                acc0 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q), w), Vector256.Create(weightScale * scales[0]), ones, acc0);
+                continue;
+            }
+            var d0123 = Vector256.Create(weightScale) * Vector256.Load(scales);
+            var d4567 = T.Count > 4 ? Vector256.Create(weightScale) * Vector256.Load(scales + 8) : d0123;
+            acc0 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q), w), Avx.Permute(d0123, 0x00), ones, acc0);
+            if (T.Count > 1) acc1 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 32), w), Avx.Permute(d0123, 0x55), ones, acc1);
+            if (T.Count > 2) acc2 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 64), w), Avx.Permute(d0123, 0xAA), ones, acc2);
+            if (T.Count > 3) acc3 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 96), w), Avx.Permute(d0123, 0xFF), ones, acc3);
+            if (T.Count > 4) acc4 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 128), w), Avx.Permute(d4567, 0x00), ones, acc4);
+            if (T.Count > 5) acc5 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 160), w), Avx.Permute(d4567, 0x55), ones, acc5);
+            if (T.Count > 6) acc6 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 192), w), Avx.Permute(d4567, 0xAA), ones, acc6);
+            if (T.Count > 7) acc7 = LevelStep(magnitude, Avx2.Sign(Vector256.Load(q + 224), w), Avx.Permute(d4567, 0xFF), ones, acc7);
         }
         StoreSums<T>(y, yStride, acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
     }
 
     /// <summary>acc + (unsigned levels · signed activations, in 8 int32 lanes of 4 products) · scale.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> LevelStep(Vector256<byte> levels, Vector256<sbyte> q, float scale, Vector256<short> ones, Vector256<float> acc) =>
-        Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(levels, q), ones)), Vector256.Create(scale), acc);
+    static Vector256<float> LevelStep(Vector256<byte> levels, Vector256<sbyte> q, Vector256<float> scale, Vector256<short> ones, Vector256<float> acc) =>
+        Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(levels, q), ones)), scale, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void StoreSums<T>(float* y, long yStride, Vector256<float> acc0, Vector256<float> acc1, Vector256<float> acc2, Vector256<float> acc3,

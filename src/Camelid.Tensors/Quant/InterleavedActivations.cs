@@ -18,7 +18,7 @@ internal sealed unsafe class InterleavedActivations
     public int Tokens { get; private set; }
     public int Blocks { get; private set; }
     public sbyte* Quants { get; private set; }  // (blocks, tokens, 32) levels
-    public float* Scales { get; private set; }  // (blocks, tokens) scales
+    public float* Scales { get; private set; }  // (blocks, 16): tokens 0..3 twice, then 4..7 twice (absent tokens 0), see ScaleSlot
     public float* Offsets { get; private set; } // (tokens, blocks) Q4_0: −8 × scale × the block's sum of levels (the weights' offset)
 
     /// <summary>Takes tokens [first, first + count) of <paramref name="act"/>, quantized for <paramref name="type"/> weights.</summary>
@@ -32,7 +32,8 @@ internal sealed unsafe class InterleavedActivations
         Tokens = count;
         Blocks = blocks;
         Quants = PinnedScratch.Ensure(ref _quants, (long)act.Cols * count);
-        Scales = PinnedScratch.Ensure(ref _scales, (long)blocks * count);
+        Scales = PinnedScratch.Ensure(ref _scales, (long)blocks * ScalesPerBlock);
+        new Span<float>(Scales, blocks * ScalesPerBlock).Clear();
         Offsets = type == GgmlType.Q4_0 ? PinnedScratch.Ensure(ref _offsets, (long)blocks * count) : null;
         for (int t = 0; t < count; t++)
         {
@@ -42,7 +43,8 @@ internal sealed unsafe class InterleavedActivations
             {
                 new ReadOnlySpan<sbyte>(q + 32 * b, 32).CopyTo(new Span<sbyte>(Quants + ((long)b * count + t) * 32, 32));
                 float scale = lanes[8 * b];
-                Scales[b * count + t] = scale;
+                Scales[b * ScalesPerBlock + ScaleSlot(t)] = scale;
+                Scales[b * ScalesPerBlock + ScaleSlot(t) + 4] = scale;
                 if (Offsets != null)
                 {
                     int sum = 0;
@@ -53,4 +55,10 @@ internal sealed unsafe class InterleavedActivations
             }
         }
     }
+
+    public const int ScalesPerBlock = 16;
+
+    /// <summary>Where token t's scale of a block sits (and again 4 floats later): each 8-float half holds 4 tokens
+    /// in both 128-bit lanes, so an in-lane permute broadcasts one token's product with the weight scale.</summary>
+    static int ScaleSlot(int t) => t < 4 ? t : 4 + t;
 }
