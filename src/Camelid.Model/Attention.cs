@@ -5,8 +5,10 @@ using Camelid.Tensors.Threading;
 namespace Camelid.Model;
 
 /// <summary>
-/// Causal scaled dot-product attention over the KV cache, softmax(q·Kᵀ/√d)·V, one (token, head) pair
-/// per work item. With grouped-query attention, query head h reads key/value head h / (heads / kvHeads).
+/// Causal scaled dot-product attention over the KV cache, softmax(q·Kᵀ/√d)·V. With grouped-query attention,
+/// query head h reads key/value head h / (heads / kvHeads). Decode takes one (token, key/value head) per work
+/// item and runs the query heads of its group over the same chunk of cached positions while it is in L1, so
+/// each key and value is read from memory once per step, not once per query head.
 /// </summary>
 static class Attention
 {
@@ -31,7 +33,7 @@ static class Attention
                 Start = start, Heads = c.Heads, HeadSize = c.HeadSize, KvDim = c.KvDim, Dim = c.Dim,
                 Group = c.Heads / c.KvHeads, Scale = 1f / MathF.Sqrt(c.HeadSize),
             };
-            pool.For(T * c.Heads, ref body);
+            pool.For(T * c.KvHeads, ref body);
         }
     }
 
@@ -91,30 +93,49 @@ static class Attention
         }
     }
 
+    /// <summary>One work item: one token's query heads that share a key/value head.</summary>
     unsafe struct HeadBody : IParallelBody
     {
         public float* Output, Q, Keys, Values;
         public int Start, Heads, HeadSize, KvDim, Dim, Group;
         public float Scale;
 
+        /// <summary>Cached positions a group's heads share while they are in L1: 64 keys of 64 values are 16 KiB.</summary>
+        const int ChunkPositions = 64;
+
         [ThreadStatic] static float[]? s_scores;
 
         public void Execute(int begin, int end)
         {
+            int kvHeads = Heads / Group;
             for (int item = begin; item < end; item++)
             {
-                int t = item / Heads, h = item % Heads;
+                int t = item / kvHeads, kv = item % kvHeads;
                 int positions = Start + t + 1; // causal: this token sees itself and everything before
-                int kvOffset = h / Group * HeadSize;
-                var scores = (s_scores is { } s && s.Length >= positions ? s : s_scores = new float[Math.Max(positions, 256)]).AsSpan(0, positions);
-                float* query = Q + t * Dim + h * HeadSize;
-                for (int p = 0; p < positions; p++)
-                    scores[p] = HeadDot(query, Keys + (long)p * KvDim + kvOffset, HeadSize) * Scale;
-                Ops.Softmax(scores);
-                float* result = Output + t * Dim + h * HeadSize;
-                new Span<float>(result, HeadSize).Clear();
-                for (int p = 0; p < positions; p++)
-                    HeadAxpy(result, scores[p], Values + (long)p * KvDim + kvOffset, HeadSize);
+                int kvOffset = kv * HeadSize;
+                int need = Group * positions;
+                var all = s_scores is { } s && s.Length >= need ? s : s_scores = new float[Math.Max(need, 256)];
+                float* query = Q + t * Dim + kv * Group * HeadSize;  // the group's heads are consecutive
+                float* result = Output + t * Dim + kv * Group * HeadSize;
+                fixed (float* scores = all)
+                {
+                    for (int p0 = 0; p0 < positions; p0 += ChunkPositions)
+                    {
+                        int p1 = Math.Min(positions, p0 + ChunkPositions);
+                        for (int j = 0; j < Group; j++)
+                            for (int p = p0; p < p1; p++)
+                                scores[j * positions + p] = HeadDot(query + j * HeadSize, Keys + (long)p * KvDim + kvOffset, HeadSize) * Scale;
+                    }
+                    for (int j = 0; j < Group; j++)
+                        Ops.Softmax(new Span<float>(scores + j * positions, positions));
+                    new Span<float>(result, Group * HeadSize).Clear();
+                    for (int p0 = 0; p0 < positions; p0 += ChunkPositions)
+                    {
+                        int p1 = Math.Min(positions, p0 + ChunkPositions);
+                        for (int j = 0; j < Group; j++)
+                            WeightedSum(result + j * HeadSize, scores + j * positions, Values + kvOffset, KvDim, p0, p1, HeadSize);
+                    }
+                }
             }
         }
     }
@@ -136,6 +157,35 @@ static class Attention
             return Vector256.Sum(acc0 + acc1);
         }
         return Ops.Dot(new ReadOnlySpan<float>(q, n), new ReadOnlySpan<float>(k, n));
+    }
+
+    /// <summary>
+    /// y += Σ_{p0 ≤ p &lt; p1} w[p]·x[p·stride..] over one head, position by position as <see cref="HeadAxpy"/> would
+    /// (same operations, same order), with each 64 values of y held in registers across the positions.
+    /// </summary>
+    static unsafe void WeightedSum(float* y, float* w, float* x, int stride, int p0, int p1, int n)
+    {
+        if (!Vector256.IsHardwareAccelerated || n % 64 != 0)
+        {
+            for (int p = p0; p < p1; p++)
+                HeadAxpy(y, w[p], x + (long)p * stride, n);
+            return;
+        }
+        for (int i = 0; i < n; i += 64)
+        {
+            float* yi = y + i;
+            var y0 = Vector256.Load(yi); var y1 = Vector256.Load(yi + 8); var y2 = Vector256.Load(yi + 16); var y3 = Vector256.Load(yi + 24);
+            var y4 = Vector256.Load(yi + 32); var y5 = Vector256.Load(yi + 40); var y6 = Vector256.Load(yi + 48); var y7 = Vector256.Load(yi + 56);
+            for (int p = p0; p < p1; p++)
+            {
+                float* xi = x + (long)p * stride + i;
+                var a = Vector256.Create(w[p]);
+                y0 += a * Vector256.Load(xi); y1 += a * Vector256.Load(xi + 8); y2 += a * Vector256.Load(xi + 16); y3 += a * Vector256.Load(xi + 24);
+                y4 += a * Vector256.Load(xi + 32); y5 += a * Vector256.Load(xi + 40); y6 += a * Vector256.Load(xi + 48); y7 += a * Vector256.Load(xi + 56);
+            }
+            y0.Store(yi); y1.Store(yi + 8); y2.Store(yi + 16); y3.Store(yi + 24);
+            y4.Store(yi + 32); y5.Store(yi + 40); y6.Store(yi + 48); y7.Store(yi + 56);
+        }
     }
 
     /// <summary>y += a·x over one head.</summary>
