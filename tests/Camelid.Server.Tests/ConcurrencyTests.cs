@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Camelid.Model.Conversion;
 using Camelid.Server.Hosting;
 using Camelid.Tests;
 
@@ -43,13 +44,21 @@ public class OverloadTests(OverloadTests.SingleSequenceServer server) : IClassFi
 {
     public sealed class SingleSequenceServer : ServerFixture
     {
-        // 15M parameters: slow enough (a few hundred tokens/s here) that a long answer is still running when the next request comes.
-        protected override string TinyShape => "stories15m";
-        protected override ServeOptions Options(IReadOnlyList<ModelSpec> models) => base.Options(models) with { Parallel = 1, MaxQueue = 0 };
+        // 15M parameters with a 2048-token context: a 1900-token answer takes seconds (a few hundred tokens/s here),
+        // so it is still running when the next request comes.
+        protected override ModelShape TinyShape
+        {
+            get
+            {
+                var shape = ModelShapes.Named["stories15m"];
+                return shape with { Config = shape.Config with { TrainedContextLength = 2048 } };
+            }
+        }
+        protected override ServeOptions Options(IReadOnlyList<ModelSpec> models) => base.Options(models) with { Parallel = 1, MaxQueue = 0, ContextLength = 2048 };
     }
 
-    // Greedy, so whether the answer ends early is fixed by the seeded weights (it does not): 160 tokens fill most of the 256 context after the template and prompt.
-    const string Long = """{"model":"tiny","messages":[{"role":"user","content":"Talk."}],"max_tokens":160,"temperature":0,"stream":true}""";
+    // Greedy, so whether the answer ends early is fixed by the seeded weights (it does not); 1900 tokens take seconds.
+    const string Long = """{"model":"tiny","messages":[{"role":"user","content":"Talk."}],"max_tokens":1900,"temperature":0,"stream":true}""";
 
     [Fact]
     public async Task When_busy_the_server_answers_429_with_retry_after_and_a_disconnect_frees_the_sequence()
@@ -65,11 +74,13 @@ public class OverloadTests(OverloadTests.SingleSequenceServer server) : IClassFi
             await Task.Delay(5);
         Assert.Equal(1, batcher.Running);
 
-        using var refused = await server.Http.PostAsync("/v1/chat/completions", new StringContent(Long.Replace("true", "false"), Encoding.UTF8, "application/json"));
+        using var refused = await server.Http.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"tiny","messages":[{"role":"user","content":"Hi"}],"max_tokens":1}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
         using (var json = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
             Assert.Equal("server_busy", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(1, batcher.Running);
 
         // The client walks away mid-answer: its sequence is freed, and the next request is served.
         cancel.Cancel();

@@ -25,7 +25,7 @@ public class ServerFixture : IAsyncLifetime
     public string TinyPath => Path.Combine(_dir, "tiny.gguf");
 
     /// <summary>The shape of the random-weight "tiny" model.</summary>
-    protected virtual string TinyShape => "stories260k";
+    protected virtual ModelShape TinyShape => ModelShapes.Named["stories260k"];
 
     protected virtual ServeOptions Options(IReadOnlyList<ModelSpec> models) => new()
     {
@@ -34,7 +34,7 @@ public class ServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        ModelSynthesizer.Synthesize(ModelShapes.Named[TinyShape], LlamaFileType.AllF32, seed: 5, TinyPath);
+        ModelSynthesizer.Synthesize(TinyShape, LlamaFileType.AllF32, seed: 5, TinyPath);
         var models = new List<ModelSpec> { new(TinyPath, "tiny") };
         if (HasStories)
             models.Add(new ModelSpec(StoriesPath, "stories"));

@@ -49,18 +49,18 @@ internal static unsafe partial class FusedDot
     {
         if (activations.Length is 0 or > Avx2Batch)
             throw new ArgumentOutOfRangeException(nameof(activations), $"1 to {Avx2Batch} tokens per call");
-        Span<Vector256<float>> acc = stackalloc Vector256<float>[Avx2Batch];
-        Span<float> scalars = stackalloc float[Avx2Batch];
-        acc.Clear();
-        scalars.Clear();
-        switch (type)
+        switch (type, activations.Length)
         {
-            case GgmlType.Q4_K: DotQ4_KAvx2(row, activations, n, acc, scalars); break;
-            case GgmlType.Q6_K: DotQ6_KAvx2(row, activations, n, acc, scalars); break;
+            case (GgmlType.Q4_K, 1): DotQ4_KAvx2<One>(row, activations, n, y, yStride); break;
+            case (GgmlType.Q4_K, 2): DotQ4_KAvx2<Two>(row, activations, n, y, yStride); break;
+            case (GgmlType.Q4_K, 3): DotQ4_KAvx2<Three>(row, activations, n, y, yStride); break;
+            case (GgmlType.Q4_K, _): DotQ4_KAvx2<Four>(row, activations, n, y, yStride); break;
+            case (GgmlType.Q6_K, 1): DotQ6_KAvx2<One>(row, activations, n, y, yStride); break;
+            case (GgmlType.Q6_K, 2): DotQ6_KAvx2<Two>(row, activations, n, y, yStride); break;
+            case (GgmlType.Q6_K, 3): DotQ6_KAvx2<Three>(row, activations, n, y, yStride); break;
+            case (GgmlType.Q6_K, _): DotQ6_KAvx2<Four>(row, activations, n, y, yStride); break;
             default: throw new NotSupportedException($"{type} has no AVX2 kernel over per-token activations");
         }
-        for (int t = 0; t < activations.Length; t++)
-            y[t * yStride] = Vector256.Sum(acc[t]) + scalars[t];
     }
 
     /// <summary>
@@ -237,39 +237,75 @@ internal static unsafe partial class FusedDot
     /// multiplies the int16 pair sums inside vpmaddwd, and the minimums meet the activations' sub-block sums.
     /// The activations hold sub-blocks in the order 0 2 1 3 4 6 5 7 (the 512-bit kernel's), an involution.
     /// </summary>
-    static void DotQ4_KAvx2(byte* row, ReadOnlySpan<FusedActivations> activations, int n, Span<Vector256<float>> acc, Span<float> minimums)
+    static void DotQ4_KAvx2<T>(byte* row, ReadOnlySpan<FusedActivations> a, int n, float* y, long yStride) where T : struct, ITokenCount
     {
         var nibbleMask = Vector256.Create((byte)0x0F);
-        Span<Vector256<byte>> levels = stackalloc Vector256<byte>[8];
-        Span<Vector256<short>> scales = stackalloc Vector256<short>[8];
+        float* halfToSingle = HalfPrecision.SingleOfHalfBits;
+        var t0 = a[0];
+        var t1 = T.Count > 1 ? a[1] : t0;
+        var t2 = T.Count > 2 ? a[2] : t0;
+        var t3 = T.Count > 3 ? a[3] : t0;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        float min0 = 0, min1 = 0, min2 = 0, min3 = 0;
         for (int b = 0; b < n / 256; b++)
         {
             byte* block = row + b * Q4_KBytes;
             Prefetch(block, 3);
             UnpackQ4_KScales(block + 4, out ulong scaleBytes, out ulong minBytes);
+            // Both 128-bit lanes hold the 8 scales as int16, so one in-lane byte shuffle broadcasts any of them.
+            var scales = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(scaleBytes).AsByte()).AsInt16()).AsByte();
+            Vector256<int> lanes0 = default, lanes1 = default, lanes2 = default, lanes3 = default;
+            int o = b * 256;
             for (int c = 0; c < 4; c++)
             {
                 var qs = Vector256.Load(block + 16 + 32 * c);
-                levels[2 * c] = qs & nibbleMask;
-                levels[2 * c + 1] = Vector256.ShiftRightLogical(qs.AsUInt16(), 4).AsByte() & nibbleMask;
+                var low = qs & nibbleMask;                                                  // sub-block 2c
+                var high = Vector256.ShiftRightLogical(qs.AsUInt16(), 4).AsByte() & nibbleMask; // sub-block 2c+1
+                var sLow = Avx2.Shuffle(scales, Q4_KScaleBroadcast[2 * c]).AsInt16();
+                var sHigh = Avx2.Shuffle(scales, Q4_KScaleBroadcast[2 * c + 1]).AsInt16();
+                int lowAt = o + 32 * KSlot(2 * c), highAt = o + 32 * KSlot(2 * c + 1);
+                lanes0 += SubBlockPair(low, t0.Quants + lowAt, sLow, high, t0.Quants + highAt, sHigh);
+                if (T.Count > 1) lanes1 += SubBlockPair(low, t1.Quants + lowAt, sLow, high, t1.Quants + highAt, sHigh);
+                if (T.Count > 2) lanes2 += SubBlockPair(low, t2.Quants + lowAt, sLow, high, t2.Quants + highAt, sHigh);
+                if (T.Count > 3) lanes3 += SubBlockPair(low, t3.Quants + lowAt, sLow, high, t3.Quants + highAt, sHigh);
             }
-            for (int j = 0; j < 8; j++)
-                scales[j] = Vector256.Create((short)(byte)(scaleBytes >> (8 * j)));
-            float dw = HalfPrecision.HalfBitsToSingle(*(ushort*)block), dminw = HalfPrecision.HalfBitsToSingle(*(ushort*)(block + 2));
+            float dw = halfToSingle[*(ushort*)block], dminw = halfToSingle[*(ushort*)(block + 2)];
             var mins = Vector128.WidenLower(Vector128.CreateScalar(minBytes).AsByte()).AsInt16();
-            for (int t = 0; t < activations.Length; t++)
-            {
-                var a = activations[t];
-                sbyte* q = a.Quants + b * 256;
-                var lanes = Vector256<int>.Zero;
-                for (int j = 0; j < 8; j++)
-                    lanes += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(levels[j], Vector256.Load(q + 32 * KSlot(j))), scales[j]);
-                float da = a.BlockScales[b];
-                acc[t] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), Vector256.Create(dw * da), acc[t]);
-                minimums[t] -= dminw * da * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Vector128.Load(a.BlockSums + b * 8)));
-            }
+            acc0 = Q4_KBlockEnd(lanes0, dw, dminw, mins, t0, b, acc0, ref min0);
+            if (T.Count > 1) acc1 = Q4_KBlockEnd(lanes1, dw, dminw, mins, t1, b, acc1, ref min1);
+            if (T.Count > 2) acc2 = Q4_KBlockEnd(lanes2, dw, dminw, mins, t2, b, acc2, ref min2);
+            if (T.Count > 3) acc3 = Q4_KBlockEnd(lanes3, dw, dminw, mins, t3, b, acc3, ref min3);
         }
+        y[0] = Vector256.Sum(acc0) + min0;
+        if (T.Count > 1) y[yStride] = Vector256.Sum(acc1) + min1;
+        if (T.Count > 2) y[2 * yStride] = Vector256.Sum(acc2) + min2;
+        if (T.Count > 3) y[3 * yStride] = Vector256.Sum(acc3) + min3;
     }
+
+    /// <summary>Two sub-blocks of one token: levels × activations summed in pairs, times each sub-block's 6-bit scale (vpmaddwd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<int> SubBlockPair(Vector256<byte> low, sbyte* lowQ, Vector256<short> lowScale, Vector256<byte> high, sbyte* highQ, Vector256<short> highScale) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.Load(lowQ)), lowScale)
+        + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(high, Vector256.Load(highQ)), highScale);
+
+    /// <summary>A token's super-block total: its int32 lanes times d_w·d_a into the accumulator, and the minimums
+    /// (dmin_w·d_a·Σ m_j·Σa_j) subtracted from its scalar term.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Q4_KBlockEnd(Vector256<int> lanes, float dw, float dminw, Vector128<short> mins, FusedActivations a, int b, Vector256<float> acc, ref float minimums)
+    {
+        float da = a.BlockScales[b];
+        minimums -= dminw * da * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Vector128.Load(a.BlockSums + b * 8)));
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), Vector256.Create(dw * da), acc);
+    }
+
+    /// <summary>In-lane byte shuffles that broadcast int16 scale j (bytes 2j, 2j+1) of a 128-bit lane to all 8 of its words.</summary>
+    static readonly Vector256<byte>[] Q4_KScaleBroadcast = Enumerable.Range(0, 8).Select(j =>
+    {
+        var index = new byte[32];
+        for (int i = 0; i < 32; i++)
+            index[i] = (byte)(2 * j + (i & 1));
+        return Vector256.Create(index);
+    }).ToArray();
 
     /// <summary>Where sub-block j of a Q4_K super-block sits in the activations (slots 0 2 1 3 4 6 5 7).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -280,18 +316,23 @@ internal static unsafe partial class FusedDot
     /// of 16, whose signed scales (broadcast per 128-bit lane by one byte shuffle) multiply the pair sums in
     /// vpmaddwd; the −32 offset meets the activations' sub-block sums.
     /// </summary>
-    static void DotQ6_KAvx2(byte* row, ReadOnlySpan<FusedActivations> activations, int n, Span<Vector256<float>> acc, Span<float> offsets)
+    static void DotQ6_KAvx2<T>(byte* row, ReadOnlySpan<FusedActivations> a, int n, float* y, long yStride) where T : struct, ITokenCount
     {
         var nibbleMask = Vector256.Create((byte)0x0F);
         var highBits = Vector256.Create((byte)0x30);
-        var pick0 = Q6_KPairIndex(0); var pick1 = Q6_KPairIndex(1); var pick2 = Q6_KPairIndex(2); var pick3 = Q6_KPairIndex(3);
-        Span<Vector256<byte>> levels = stackalloc Vector256<byte>[8];
-        Span<Vector256<short>> scales = stackalloc Vector256<short>[8];
+        float* halfToSingle = HalfPrecision.SingleOfHalfBits;
+        var t0 = a[0];
+        var t1 = T.Count > 1 ? a[1] : t0;
+        var t2 = T.Count > 2 ? a[2] : t0;
+        var t3 = T.Count > 3 ? a[3] : t0;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        float off0 = 0, off1 = 0, off2 = 0, off3 = 0;
         for (int b = 0; b < n / 256; b++)
         {
             byte* block = row + b * Q6_KBytes;
             Prefetch(block, 4);
             var scales16 = Vector256.WidenLower(Vector256.Create(Vector128.Load((sbyte*)block + 192), Vector128<sbyte>.Zero)); // 16 × int16
+            Vector256<int> lanes0 = default, lanes1 = default, lanes2 = default, lanes3 = default;
             for (int half = 0; half < 2; half++)
             {
                 // Both 128-bit lanes hold the 8 scales of this half, so an in-lane shuffle can pick any of them.
@@ -299,29 +340,46 @@ internal static unsafe partial class FusedDot
                 var ql0 = Vector256.Load(block + 64 * half);
                 var ql1 = Vector256.Load(block + 64 * half + 32);
                 var qh = Vector256.Load(block + 128 + 32 * half);
-                levels[4 * half] = (ql0 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 4).AsByte() & highBits);
-                levels[4 * half + 1] = (ql1 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 2).AsByte() & highBits);
-                levels[4 * half + 2] = (Vector256.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & nibbleMask) | (qh & highBits);
-                levels[4 * half + 3] = (Vector256.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & nibbleMask) | (Vector256.ShiftRightLogical(qh.AsUInt16(), 2).AsByte() & highBits);
-                scales[4 * half] = Avx2.Shuffle(s, pick0).AsInt16();
-                scales[4 * half + 1] = Avx2.Shuffle(s, pick1).AsInt16();
-                scales[4 * half + 2] = Avx2.Shuffle(s, pick2).AsInt16();
-                scales[4 * half + 3] = Avx2.Shuffle(s, pick3).AsInt16();
+                int o = b * 256 + 128 * half;
+                // Registers 0 and 1 of the half (levels in natural order, 32 each), then 2 and 3.
+                var l0 = (ql0 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 4).AsByte() & highBits);
+                var l1 = (ql1 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 2).AsByte() & highBits);
+                var s0 = Avx2.Shuffle(s, Q6_KPairIndex(0)).AsInt16();
+                var s1 = Avx2.Shuffle(s, Q6_KPairIndex(1)).AsInt16();
+                lanes0 += SubBlockPair(l0, t0.Quants + o, s0, l1, t0.Quants + o + 32, s1);
+                if (T.Count > 1) lanes1 += SubBlockPair(l0, t1.Quants + o, s0, l1, t1.Quants + o + 32, s1);
+                if (T.Count > 2) lanes2 += SubBlockPair(l0, t2.Quants + o, s0, l1, t2.Quants + o + 32, s1);
+                if (T.Count > 3) lanes3 += SubBlockPair(l0, t3.Quants + o, s0, l1, t3.Quants + o + 32, s1);
+                var l2 = (Vector256.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & nibbleMask) | (qh & highBits);
+                var l3 = (Vector256.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & nibbleMask) | (Vector256.ShiftRightLogical(qh.AsUInt16(), 2).AsByte() & highBits);
+                var s2 = Avx2.Shuffle(s, Q6_KPairIndex(2)).AsInt16();
+                var s3 = Avx2.Shuffle(s, Q6_KPairIndex(3)).AsInt16();
+                lanes0 += SubBlockPair(l2, t0.Quants + o + 64, s2, l3, t0.Quants + o + 96, s3);
+                if (T.Count > 1) lanes1 += SubBlockPair(l2, t1.Quants + o + 64, s2, l3, t1.Quants + o + 96, s3);
+                if (T.Count > 2) lanes2 += SubBlockPair(l2, t2.Quants + o + 64, s2, l3, t2.Quants + o + 96, s3);
+                if (T.Count > 3) lanes3 += SubBlockPair(l2, t3.Quants + o + 64, s2, l3, t3.Quants + o + 96, s3);
             }
-            float dw = HalfPrecision.HalfBitsToSingle(*(ushort*)(block + 208));
-            for (int t = 0; t < activations.Length; t++)
-            {
-                var a = activations[t];
-                sbyte* q = a.Quants + b * 256;
-                var lanes = Vector256<int>.Zero;
-                for (int j = 0; j < 8; j++)
-                    lanes += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(levels[j], Vector256.Load(q + 32 * j)), scales[j]);
-                float d = dw * a.BlockScales[b];
-                acc[t] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), Vector256.Create(d), acc[t]);
-                int offsetSum = Vector256.Sum(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(a.BlockSums + b * 16)));
-                offsets[t] -= d * 32 * offsetSum;
-            }
+            float dw = halfToSingle[*(ushort*)(block + 208)];
+            acc0 = Q6_KBlockEnd(lanes0, dw, scales16, t0, b, acc0, ref off0);
+            if (T.Count > 1) acc1 = Q6_KBlockEnd(lanes1, dw, scales16, t1, b, acc1, ref off1);
+            if (T.Count > 2) acc2 = Q6_KBlockEnd(lanes2, dw, scales16, t2, b, acc2, ref off2);
+            if (T.Count > 3) acc3 = Q6_KBlockEnd(lanes3, dw, scales16, t3, b, acc3, ref off3);
         }
+        y[0] = Vector256.Sum(acc0) + off0;
+        if (T.Count > 1) y[yStride] = Vector256.Sum(acc1) + off1;
+        if (T.Count > 2) y[2 * yStride] = Vector256.Sum(acc2) + off2;
+        if (T.Count > 3) y[3 * yStride] = Vector256.Sum(acc3) + off3;
+    }
+
+    /// <summary>A token's super-block total: its int32 lanes times d_w·d_a into the accumulator, and the levels'
+    /// −32 offset (d·32·Σ sc_j·Σa_j) subtracted from its scalar term.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Q6_KBlockEnd(Vector256<int> lanes, float dw, Vector256<short> scales16, FusedActivations a, int b, Vector256<float> acc, ref float offsets)
+    {
+        float d = dw * a.BlockScales[b];
+        int offsetSum = Vector256.Sum(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(a.BlockSums + b * 16)));
+        offsets -= d * 32 * offsetSum;
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), Vector256.Create(d), acc);
     }
 
     /// <summary>Register k of a Q6_K half covers sub-blocks 2k (low 128-bit lane) and 2k+1 (high lane): every
