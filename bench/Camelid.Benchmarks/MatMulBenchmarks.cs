@@ -7,8 +7,9 @@ namespace Camelid.Benchmarks;
 
 /// <summary>
 /// y (T, rows) = x (T, cols) · Wᵀ on one thread at TinyLlama's feed-forward size (5632 × 2048): T = 1 is a
-/// decode step (bound by reading the weights: compare GB/s with the read bandwidth), T = 64 a prefill chunk
-/// (bound by arithmetic: compare GOP/s with the fp32 or int8 peak).
+/// decode step (bound by reading the weights: compare GB/s with the read bandwidth), T = 8 a decode step of 8
+/// batched sequences (independent tokens, as continuous batching runs them), T = 64 a prefill chunk (bound by
+/// arithmetic: compare GOP/s with the fp32 or int8 peak).
 /// Each call takes the next of several copies of the matrix, 256 MiB in all, so that, as in a real decode step
 /// (a model is far larger than any cache), the weights come from memory and not from a cache holding the
 /// last call's: one 5632 × 2048 matrix alone fits a server's L3.
@@ -21,7 +22,7 @@ public class MatMulBenchmarks : IWorkload
     [Params(GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q6_K)]
     public GgmlType Type { get; set; }
 
-    [Params(1, 64)]
+    [Params(1, 8, 64)]
     public int Tokens { get; set; }
 
     WeightMatrix[] _copies = [];
@@ -50,7 +51,7 @@ public class MatMulBenchmarks : IWorkload
     {
         ref readonly var w = ref _copies[_next];
         _next = (_next + 1) % _copies.Length;
-        MatMul.Multiply(in w, _x, _y, Tokens, _pool!);
+        MatMul.Multiply(in w, _x, _y, Tokens, _pool!, independentTokens: Tokens == 8);
     }
 
     public Work Work(string method) => new(

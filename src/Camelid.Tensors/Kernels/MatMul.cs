@@ -192,12 +192,9 @@ public static unsafe class MatMul
 
     static FusedActivations[] PreparePerToken(GgmlType type, QuantizedActivations act, int tokens)
     {
-        var fused = t_fused ??= [];
-        if (fused.Length < tokens)
-            Array.Resize(ref t_fused, tokens);
-        fused = t_fused!;
+        var fused = Reserve(ref t_fused, tokens);
         for (int t = 0; t < tokens; t++)
-            (fused[t] ??= new FusedActivations()).Prepare(type, act, t);
+            fused[t].Prepare(type, act, t);
         return fused;
     }
 
@@ -205,16 +202,24 @@ public static unsafe class MatMul
     static ArraySegment<InterleavedActivations> PrepareGroups(GgmlType type, QuantizedActivations act, int tokens)
     {
         int count = (tokens + InterleavedActivations.MaxTokens - 1) / InterleavedActivations.MaxTokens;
-        var groups = t_groups ??= [];
-        if (groups.Length < count)
-            Array.Resize(ref t_groups, count);
-        groups = t_groups!;
+        var groups = Reserve(ref t_groups, count);
         for (int g = 0; g < count; g++)
         {
             int first = g * InterleavedActivations.MaxTokens;
-            (groups[g] ??= new InterleavedActivations()).Prepare(type, act, first, Math.Min(InterleavedActivations.MaxTokens, tokens - first));
+            groups[g].Prepare(type, act, first, Math.Min(InterleavedActivations.MaxTokens, tokens - first));
         }
         return new ArraySegment<InterleavedActivations>(groups, 0, count);
+    }
+
+    /// <summary>The thread's array of at least <paramref name="count"/> scratch objects, grown and filled on first need.</summary>
+    static T[] Reserve<T>(ref T[]? array, int count) where T : class, new()
+    {
+        array ??= [];
+        if (array.Length < count)
+            Array.Resize(ref array, count);
+        for (int i = 0; i < count; i++)
+            array[i] ??= new T();
+        return array;
     }
 
     struct FusedBody : IParallelBody

@@ -18,7 +18,6 @@ internal static unsafe partial class FusedDot
 {
     static bool Avx2Available => Avx2.IsSupported && Fma.IsSupported;
 
-    /// <summary>The AVX2 kernels, whatever the CPU also has (so they can be tested on AVX-512 machines too).</summary>
     /// <summary>Whether <see cref="Dot"/> runs the AVX2 kernels (the activations must then be prepared for them).</summary>
     public static bool UsesAvx2 => !Available;
 
@@ -89,9 +88,9 @@ internal static unsafe partial class FusedDot
                 case 7: DotQ4_0Avx2<Seven>(row, weightScales, blocks, q, s, y, yStride); break;
                 default: DotQ4_0Avx2<Eight>(row, weightScales, blocks, q, s, y, yStride); break;
             }
-            // The levels' −8 offset, once per row: Σ_b d_w·(−8·d_a·Σa) over the blocks.
+            // The levels' −8 offset, once per row: −8·Σ_b d_w·(d_a·Σa) over the blocks.
             for (int t = 0; t < group.Tokens; t++)
-                y[t * yStride] += DotOfScales(weightScales, group.Offsets + t * blocks, blocks);
+                y[t * yStride] -= 8 * DotOfScales(weightScales, group.GroupSums + t * blocks, blocks);
         }
         else if (type == GgmlType.Q8_0)
         {

@@ -13,13 +13,12 @@ internal sealed unsafe class InterleavedActivations
 
     sbyte[]? _quants;
     float[]? _scales;
-    float[]? _offsets;
 
     public int Tokens { get; private set; }
     public int Blocks { get; private set; }
     public sbyte* Quants { get; private set; }  // (blocks, tokens, 32) levels
     public float* Scales { get; private set; }  // (blocks, 16): tokens 0..3 twice, then 4..7 twice (absent tokens 0), see ScaleSlot
-    public float* Offsets { get; private set; } // (tokens, blocks) Q4_0: −8 × scale × the block's sum of levels (the weights' offset)
+    public float* GroupSums { get; private set; } // (tokens, blocks): scale × the block's sum of levels, read in place from the QuantizedActivations
 
     /// <summary>Takes tokens [first, first + count) of <paramref name="act"/>, quantized for <paramref name="type"/> weights.</summary>
     public void Prepare(GgmlType type, QuantizedActivations act, int first, int count)
@@ -34,7 +33,7 @@ internal sealed unsafe class InterleavedActivations
         Quants = PinnedScratch.Ensure(ref _quants, (long)act.Cols * count);
         Scales = PinnedScratch.Ensure(ref _scales, (long)blocks * ScalesPerBlock);
         new Span<float>(Scales, blocks * ScalesPerBlock).Clear();
-        Offsets = type == GgmlType.Q4_0 ? PinnedScratch.Ensure(ref _offsets, (long)blocks * count) : null;
+        GroupSums = act.GroupSums(first); // one group per block: Q4_0 and Q8_0 weights have 32 per scale
         for (int t = 0; t < count; t++)
         {
             sbyte* q = act.Quants(first + t);
@@ -45,13 +44,6 @@ internal sealed unsafe class InterleavedActivations
                 float scale = lanes[8 * b];
                 Scales[b * ScalesPerBlock + ScaleSlot(t)] = scale;
                 Scales[b * ScalesPerBlock + ScaleSlot(t) + 4] = scale;
-                if (Offsets != null)
-                {
-                    int sum = 0;
-                    for (int i = 0; i < 32; i++)
-                        sum += q[32 * b + i];
-                    Offsets[t * blocks + b] = -8 * sum * scale;
-                }
             }
         }
     }
