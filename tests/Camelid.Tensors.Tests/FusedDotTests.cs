@@ -92,7 +92,7 @@ public unsafe class FusedDotTests(ITestOutputHelper output)
             }
 
         // A batch of any size gives each token exactly what it gets alone (continuous batching relies on it).
-        int maxBatch = MaxAvx2Batch(type);
+        int maxBatch = InterleavedActivations.MaxTokens;
         var tokens = new float[maxBatch * cols];
         for (int t = 0; t < maxBatch; t++)
             TestData.Gaussian(new Random(t + 100), cols).CopyTo(tokens, t * cols);
@@ -113,30 +113,15 @@ public unsafe class FusedDotTests(ITestOutputHelper output)
         }
     }
 
-    static int MaxAvx2Batch(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q8_0 ? InterleavedActivations.MaxTokens : FusedDot.Avx2Batch;
-
     /// <summary>One row times tokens [first, first + count) through the AVX2 kernel MatMul uses for this type.</summary>
     static float[] Avx2Dot(GgmlType type, byte* row, QuantizedActivations act, int first, int count)
     {
         var y = new float[count];
         fixed (float* yp = y)
         {
-            if (type is GgmlType.Q4_0 or GgmlType.Q8_0)
-            {
-                var group = new InterleavedActivations();
-                group.Prepare(type, act, first, count);
-                FusedDot.DotInterleavedAvx2(type, row, group, yp, 1);
-            }
-            else
-            {
-                var perToken = Enumerable.Range(first, count).Select(t =>
-                {
-                    var fa = new FusedActivations();
-                    fa.Prepare(type, act, t);
-                    return fa;
-                }).ToArray();
-                FusedDot.DotAvx2Batch(type, row, perToken, act.Cols, yp, 1);
-            }
+            var group = new InterleavedActivations();
+            group.Prepare(type, act, first, count);
+            FusedDot.DotInterleavedAvx2(row, group, yp, 1);
         }
         return y;
     }

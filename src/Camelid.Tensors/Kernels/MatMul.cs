@@ -94,7 +94,7 @@ public static unsafe class MatMul
                 var act = t_activations ??= new QuantizedActivations();
                 act.Quantize(w.Type, x, tokens, w.Cols);
                 var body = new FusedBody { W = w, Y = yp, Tokens = tokens };
-                if (FusedDot.UsesAvx2 && w.Type is GgmlType.Q4_0 or GgmlType.Q8_0)
+                if (FusedDot.UsesAvx2)
                     body.Groups = PrepareGroups(w.Type, act, tokens);
                 else
                     body.Activations = PreparePerToken(w.Type, act, tokens);
@@ -233,23 +233,17 @@ public static unsafe class MatMul
         public void Execute(int start, int end)
         {
             int rows = W.Rows, cols = W.Cols;
-            bool batched = FusedDot.UsesAvx2 && Tokens > 1;
             for (int r = start; r < end; r++)
             {
                 byte* row = W.Data + r * W.RowBytes;
                 if (Groups.Count > 0)
                 {
                     for (int g = 0; g < Groups.Count; g++)
-                        FusedDot.DotInterleavedAvx2(W.Type, row, Groups[g], Y + (long)g * InterleavedActivations.MaxTokens * rows + r, rows);
-                }
-                else if (batched)
-                {
-                    // A row is unpacked once per group of tokens (the 512-bit kernels are memory-bound anyway).
-                    for (int t = 0; t < Tokens; t += FusedDot.Avx2Batch)
-                        FusedDot.DotAvx2Batch(W.Type, row, Activations!.AsSpan(t, Math.Min(FusedDot.Avx2Batch, Tokens - t)), cols, Y + (long)t * rows + r, rows);
+                        FusedDot.DotInterleavedAvx2(row, Groups[g], Y + (long)g * InterleavedActivations.MaxTokens * rows + r, rows);
                 }
                 else
                 {
+                    // The 512-bit kernels take one token at a time (they are memory-bound anyway).
                     for (int t = 0; t < Tokens; t++)
                         Y[(long)t * rows + r] = FusedDot.Dot(W.Type, row, Activations![t], cols);
                 }

@@ -10,7 +10,7 @@ namespace Camelid.Tensors.Quant;
 /// a byte holds weight i in its low nibble and weight i+16 in its high nibble.</item>
 /// <item>Q4_K: per 256 values, sub-blocks (of 32) in the order 0 2 1 3 4 6 5 7, for the same reason.</item>
 /// </list>
-/// The AVX2 kernels for Q4_0 and Q8_0 take several tokens' activations at once instead
+/// These feed the AVX-512 kernels; the AVX2 kernels take several tokens' activations at once instead
 /// (<see cref="InterleavedActivations"/>).
 /// </summary>
 internal sealed unsafe class FusedActivations

@@ -30,7 +30,9 @@ internal static unsafe partial class FusedDot
     } : IsSupportedAvx2(type, cols);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Dot(GgmlType type, byte* row, FusedActivations a, int n) => !Available ? DotAvx2(type, row, a, n) : type switch
+    public static float Dot(GgmlType type, byte* row, FusedActivations a, int n) => !Available
+        ? throw new InvalidOperationException("without AVX-512 the decode kernels take interleaved activations (DotInterleavedAvx2)")
+        : type switch
     {
         GgmlType.Q4_0 => DotQ4_0(row, a, n),
         GgmlType.Q4_1 => DotQ4_1(row, a, n),

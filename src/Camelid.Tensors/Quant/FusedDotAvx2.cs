@@ -8,17 +8,16 @@ namespace Camelid.Tensors.Quant;
 
 /// <summary>
 /// The in-place decode kernels for CPUs with AVX2 but not AVX-512 (most desktop and many server x86 CPUs):
-/// the integer bounds of the 512-bit kernels, one block (Q4_0, Q8_0) or one sub-block pair (K-quants) per
-/// 256-bit step, and the tokens of a batch taken together (up to 8 over <see cref="InterleavedActivations"/>
-/// for Q4_0 and Q8_0, up to 4 over <see cref="FusedActivations"/> for the K-quants). Weights are unpacked in
-/// registers only, so each weight byte is read once and nothing is written back, which is what lets a
-/// decode step run near the memory bandwidth instead of unpacking rows through a scratch buffer.
+/// the integer bounds of the 512-bit kernels, one block (Q4_0, Q8_0) or one 64-weight register pair (K-quants)
+/// per 256-bit step, and up to 8 tokens of a batch taken together over <see cref="InterleavedActivations"/>.
+/// Weights are unpacked in registers only, so each weight byte is read once and nothing is written back, which
+/// is what lets a decode step run near the memory bandwidth instead of unpacking rows through a scratch buffer.
 /// </summary>
 internal static unsafe partial class FusedDot
 {
     static bool Avx2Available => Avx2.IsSupported && Fma.IsSupported;
 
-    /// <summary>Whether <see cref="Dot"/> runs the AVX2 kernels (the activations must then be prepared for them).</summary>
+    /// <summary>Whether <see cref="MatMul"/> runs the AVX2 kernels (the activations must then be interleaved for them).</summary>
     public static bool UsesAvx2 => !Available;
 
     public static bool IsSupportedAvx2(GgmlType type, int cols) => Avx2Available && type switch
@@ -28,87 +27,78 @@ internal static unsafe partial class FusedDot
         _ => false,
     };
 
-    /// <summary>Tokens per <see cref="DotAvx2Batch"/> call (K-quants): one accumulator each fits the 16 ymm registers.</summary>
-    public const int Avx2Batch = 4;
-
-    /// <summary>One token (a decode step of one sequence) of a K-quant; the same code as a batch of one.</summary>
-    public static float DotAvx2(GgmlType type, byte* row, FusedActivations a, int n)
-    {
-        float result;
-        DotAvx2Batch(type, row, new ReadOnlySpan<FusedActivations>(ref a), n, &result, 1);
-        return result;
-    }
-
     /// <summary>
-    /// y[t·yStride] = row · activations[t] for up to <see cref="Avx2Batch"/> tokens of a K-quant: each block is
-    /// unpacked once for all of them, and every token's arithmetic is exactly that of a call with it alone
-    /// (same operations, same order), so batching unrelated sequences does not change their results.
-    /// </summary>
-    public static void DotAvx2Batch(GgmlType type, byte* row, ReadOnlySpan<FusedActivations> activations, int n, float* y, long yStride)
-    {
-        if (activations.Length is 0 or > Avx2Batch)
-            throw new ArgumentOutOfRangeException(nameof(activations), $"1 to {Avx2Batch} tokens per call");
-        switch (type, activations.Length)
-        {
-            case (GgmlType.Q4_K, 1): DotQ4_KAvx2<One>(row, activations, n, y, yStride); break;
-            case (GgmlType.Q4_K, 2): DotQ4_KAvx2<Two>(row, activations, n, y, yStride); break;
-            case (GgmlType.Q4_K, 3): DotQ4_KAvx2<Three>(row, activations, n, y, yStride); break;
-            case (GgmlType.Q4_K, _): DotQ4_KAvx2<Four>(row, activations, n, y, yStride); break;
-            case (GgmlType.Q6_K, 1): DotQ6_KAvx2<One>(row, activations, n, y, yStride); break;
-            case (GgmlType.Q6_K, 2): DotQ6_KAvx2<Two>(row, activations, n, y, yStride); break;
-            case (GgmlType.Q6_K, 3): DotQ6_KAvx2<Three>(row, activations, n, y, yStride); break;
-            case (GgmlType.Q6_K, _): DotQ6_KAvx2<Four>(row, activations, n, y, yStride); break;
-            default: throw new NotSupportedException($"{type} has no AVX2 kernel over per-token activations");
-        }
-    }
-
-    /// <summary>
-    /// y[t·yStride] = row · token t of <paramref name="group"/> for Q4_0 and Q8_0 (one fp16 scale per 32 weights),
-    /// 1 to <see cref="InterleavedActivations.MaxTokens"/> tokens: each block is unpacked once for all of them, and
-    /// every token's arithmetic is exactly that of a group holding it alone (the lanes of a vector never mix), so
-    /// batching unrelated sequences does not change their results.
+    /// y[t·yStride] = row · token t of <paramref name="group"/>, 1 to <see cref="InterleavedActivations.MaxTokens"/>
+    /// tokens: each block is unpacked once for all of them, and every token's arithmetic is exactly that of a group
+    /// holding it alone (the lanes of a vector never mix), so batching unrelated sequences does not change their results.
     /// </summary>
     [SkipLocalsInit]
-    public static void DotInterleavedAvx2(GgmlType type, byte* row, InterleavedActivations group, float* y, long yStride)
+    public static void DotInterleavedAvx2(byte* row, InterleavedActivations group, float* y, long yStride)
     {
-        int blocks = group.Blocks;
+        int blocks = group.Chunks;
         sbyte* q = group.Quants;
         float* s = group.Scales;
-        if (type == GgmlType.Q4_0)
+        short* sums = group.SubBlockSums;
+        switch (group.Type)
         {
-            float* weightScales = stackalloc float[blocks];
-            switch (group.Tokens)
-            {
-                case 1: DotQ4_0Avx2<One>(row, weightScales, blocks, q, s, y, yStride); break;
-                case 2: DotQ4_0Avx2<Two>(row, weightScales, blocks, q, s, y, yStride); break;
-                case 3: DotQ4_0Avx2<Three>(row, weightScales, blocks, q, s, y, yStride); break;
-                case 4: DotQ4_0Avx2<Four>(row, weightScales, blocks, q, s, y, yStride); break;
-                case 5: DotQ4_0Avx2<Five>(row, weightScales, blocks, q, s, y, yStride); break;
-                case 6: DotQ4_0Avx2<Six>(row, weightScales, blocks, q, s, y, yStride); break;
-                case 7: DotQ4_0Avx2<Seven>(row, weightScales, blocks, q, s, y, yStride); break;
-                default: DotQ4_0Avx2<Eight>(row, weightScales, blocks, q, s, y, yStride); break;
-            }
-            // The levels' −8 offset, once per row: −8·Σ_b d_w·(d_a·Σa) over the blocks.
-            for (int t = 0; t < group.Tokens; t++)
-                y[t * yStride] -= 8 * DotOfScales(weightScales, group.GroupSums + t * blocks, blocks);
-        }
-        else if (type == GgmlType.Q8_0)
-        {
-            switch (group.Tokens)
-            {
-                case 1: DotQ8_0Avx2<One>(row, blocks, q, s, y, yStride); break;
-                case 2: DotQ8_0Avx2<Two>(row, blocks, q, s, y, yStride); break;
-                case 3: DotQ8_0Avx2<Three>(row, blocks, q, s, y, yStride); break;
-                case 4: DotQ8_0Avx2<Four>(row, blocks, q, s, y, yStride); break;
-                case 5: DotQ8_0Avx2<Five>(row, blocks, q, s, y, yStride); break;
-                case 6: DotQ8_0Avx2<Six>(row, blocks, q, s, y, yStride); break;
-                case 7: DotQ8_0Avx2<Seven>(row, blocks, q, s, y, yStride); break;
-                default: DotQ8_0Avx2<Eight>(row, blocks, q, s, y, yStride); break;
-            }
-        }
-        else
-        {
-            throw new NotSupportedException($"{type} has no AVX2 kernel over interleaved activations");
+            case GgmlType.Q4_0:
+                float* weightScales = stackalloc float[blocks];
+                switch (group.Tokens)
+                {
+                    case 1: DotQ4_0Avx2<One>(row, weightScales, blocks, q, s, y, yStride); break;
+                    case 2: DotQ4_0Avx2<Two>(row, weightScales, blocks, q, s, y, yStride); break;
+                    case 3: DotQ4_0Avx2<Three>(row, weightScales, blocks, q, s, y, yStride); break;
+                    case 4: DotQ4_0Avx2<Four>(row, weightScales, blocks, q, s, y, yStride); break;
+                    case 5: DotQ4_0Avx2<Five>(row, weightScales, blocks, q, s, y, yStride); break;
+                    case 6: DotQ4_0Avx2<Six>(row, weightScales, blocks, q, s, y, yStride); break;
+                    case 7: DotQ4_0Avx2<Seven>(row, weightScales, blocks, q, s, y, yStride); break;
+                    default: DotQ4_0Avx2<Eight>(row, weightScales, blocks, q, s, y, yStride); break;
+                }
+                // The levels' −8 offset, once per row: −8·Σ_b d_w·(d_a·Σa) over the blocks.
+                for (int t = 0; t < group.Tokens; t++)
+                    y[t * yStride] -= 8 * DotOfScales(weightScales, group.GroupSums + t * blocks, blocks);
+                break;
+            case GgmlType.Q8_0:
+                switch (group.Tokens)
+                {
+                    case 1: DotQ8_0Avx2<One>(row, blocks, q, s, y, yStride); break;
+                    case 2: DotQ8_0Avx2<Two>(row, blocks, q, s, y, yStride); break;
+                    case 3: DotQ8_0Avx2<Three>(row, blocks, q, s, y, yStride); break;
+                    case 4: DotQ8_0Avx2<Four>(row, blocks, q, s, y, yStride); break;
+                    case 5: DotQ8_0Avx2<Five>(row, blocks, q, s, y, yStride); break;
+                    case 6: DotQ8_0Avx2<Six>(row, blocks, q, s, y, yStride); break;
+                    case 7: DotQ8_0Avx2<Seven>(row, blocks, q, s, y, yStride); break;
+                    default: DotQ8_0Avx2<Eight>(row, blocks, q, s, y, yStride); break;
+                }
+                break;
+            case GgmlType.Q4_K:
+                switch (group.Tokens)
+                {
+                    case 1: DotQ4_KAvx2<One>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 2: DotQ4_KAvx2<Two>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 3: DotQ4_KAvx2<Three>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 4: DotQ4_KAvx2<Four>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 5: DotQ4_KAvx2<Five>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 6: DotQ4_KAvx2<Six>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 7: DotQ4_KAvx2<Seven>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    default: DotQ4_KAvx2<Eight>(row, blocks / 8, q, s, sums, y, yStride); break;
+                }
+                break;
+            case GgmlType.Q6_K:
+                switch (group.Tokens)
+                {
+                    case 1: DotQ6_KAvx2<One>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 2: DotQ6_KAvx2<Two>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 3: DotQ6_KAvx2<Three>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 4: DotQ6_KAvx2<Four>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 5: DotQ6_KAvx2<Five>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 6: DotQ6_KAvx2<Six>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    case 7: DotQ6_KAvx2<Seven>(row, blocks / 8, q, s, sums, y, yStride); break;
+                    default: DotQ6_KAvx2<Eight>(row, blocks / 8, q, s, sums, y, yStride); break;
+                }
+                break;
+            default:
+                throw new NotSupportedException($"{group.Type} has no AVX2 kernel");
         }
     }
 
@@ -151,7 +141,7 @@ internal static unsafe partial class FusedDot
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         byte* block = row;
         sbyte* q = quants;
-        for (int b = 0; b < blocks; b++, block += Q4_0Bytes, q += 32 * T.Count, scales += InterleavedActivations.ScalesPerBlock)
+        for (int b = 0; b < blocks; b++, block += Q4_0Bytes, q += 32 * T.Count, scales += InterleavedActivations.ScalesPerGroup)
         {
             if ((b & 3) == 0)
                 Prefetch(block, 2);
@@ -186,7 +176,7 @@ internal static unsafe partial class FusedDot
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         byte* block = row;
         sbyte* q = quants;
-        for (int b = 0; b < blocks; b++, block += Q8_0Bytes, q += 32 * T.Count, scales += InterleavedActivations.ScalesPerBlock)
+        for (int b = 0; b < blocks; b++, block += Q8_0Bytes, q += 32 * T.Count, scales += InterleavedActivations.ScalesPerGroup)
         {
             if ((b & 1) == 0)
                 Prefetch(block, 2);
@@ -232,69 +222,109 @@ internal static unsafe partial class FusedDot
     }
 
     /// <summary>
-    /// One super-block per step: 32 bytes of nibbles give sub-blocks 2c (low) and 2c+1 (high); the 6-bit scale
-    /// multiplies the int16 pair sums inside vpmaddwd, and the minimums meet the activations' sub-block sums.
-    /// The activations hold sub-blocks in the order 0 2 1 3 4 6 5 7 (the 512-bit kernel's), an involution.
+    /// Q4_K, one super-block (144 bytes, 256 weights) per step: w = d·sc_j·q − dmin·m_j for sub-block j of 32.
+    /// The 32 bytes of nibbles at 16 + 32c hold sub-blocks 2c (low nibbles) and 2c+1 (high); each sub-block's 6-bit
+    /// scale multiplies the int16 pair sums inside vpmaddwd, so a token needs one conversion per super-block, and
+    /// the minimums meet the tokens' sub-block sums, all tokens in one vector.
     /// </summary>
-    static void DotQ4_KAvx2<T>(byte* row, ReadOnlySpan<FusedActivations> a, int n, float* y, long yStride) where T : struct, ITokenCount
+    [SkipLocalsInit]
+    static void DotQ4_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, float* y, long yStride) where T : struct, ITokenCount
     {
         var nibbleMask = Vector256.Create((byte)0x0F);
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
-        var t0 = a[0];
-        var t1 = T.Count > 1 ? a[1] : t0;
-        var t2 = T.Count > 2 ? a[2] : t0;
-        var t3 = T.Count > 3 ? a[3] : t0;
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        float min0 = 0, min1 = 0, min2 = 0, min3 = 0;
-        for (int b = 0; b < n / 256; b++)
+        var acc = stackalloc Vector256<float>[InterleavedActivations.MaxTokens];
+        var subBlockScales = stackalloc Vector256<short>[8];
+        for (int t = 0; t < T.Count; t++)
+            acc[t] = Vector256<float>.Zero;
+        var minimums = Vector256<float>.Zero;
+        float minimum0 = 0;
+        byte* block = row;
+        sbyte* q = quants;
+        for (int b = 0; b < superBlocks; b++, block += Q4_KBytes, q += 256 * T.Count, scales += InterleavedActivations.ScalesPerGroup, sums += 64)
         {
-            byte* block = row + b * Q4_KBytes;
             Prefetch(block, 3);
             UnpackQ4_KScales(block + 4, out ulong scaleBytes, out ulong minBytes);
             // Both 128-bit lanes hold the 8 scales as int16, so one in-lane byte shuffle broadcasts any of them.
-            var scales = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(scaleBytes).AsByte()).AsInt16()).AsByte();
-            Vector256<int> lanes0 = default, lanes1 = default, lanes2 = default, lanes3 = default;
-            int o = b * 256;
+            var scaleWords = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(scaleBytes).AsByte()).AsInt16()).AsByte();
+            for (int j = 0; j < 8; j++)
+                subBlockScales[j] = Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[j]).AsInt16();
+            Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
             for (int c = 0; c < 4; c++)
             {
                 var qs = Vector256.Load(block + 16 + 32 * c);
                 var low = qs & nibbleMask;                                                  // sub-block 2c
                 var high = Vector256.ShiftRightLogical(qs.AsUInt16(), 4).AsByte() & nibbleMask; // sub-block 2c+1
-                var sLow = Avx2.Shuffle(scales, Q4_KScaleBroadcast[2 * c]).AsInt16();
-                var sHigh = Avx2.Shuffle(scales, Q4_KScaleBroadcast[2 * c + 1]).AsInt16();
-                int lowAt = o + 32 * KSlot(2 * c), highAt = o + 32 * KSlot(2 * c + 1);
-                lanes0 += SubBlockPair(low, t0.Quants + lowAt, sLow, high, t0.Quants + highAt, sHigh);
-                if (T.Count > 1) lanes1 += SubBlockPair(low, t1.Quants + lowAt, sLow, high, t1.Quants + highAt, sHigh);
-                if (T.Count > 2) lanes2 += SubBlockPair(low, t2.Quants + lowAt, sLow, high, t2.Quants + highAt, sHigh);
-                if (T.Count > 3) lanes3 += SubBlockPair(low, t3.Quants + lowAt, sLow, high, t3.Quants + highAt, sHigh);
+                var sLow = subBlockScales[2 * c];
+                var sHigh = subBlockScales[2 * c + 1];
+                sbyte* lowQ = q + 64 * T.Count * c, highQ = lowQ + 32 * T.Count;
+                l0 += SubBlockPair(low, lowQ, sLow, high, highQ, sHigh);
+                if (T.Count > 1) l1 += SubBlockPair(low, lowQ + 32, sLow, high, highQ + 32, sHigh);
+                if (T.Count > 2) l2 += SubBlockPair(low, lowQ + 64, sLow, high, highQ + 64, sHigh);
+                if (T.Count > 3) l3 += SubBlockPair(low, lowQ + 96, sLow, high, highQ + 96, sHigh);
+                if (T.Count > 4) l4 += SubBlockPair(low, lowQ + 128, sLow, high, highQ + 128, sHigh);
+                if (T.Count > 5) l5 += SubBlockPair(low, lowQ + 160, sLow, high, highQ + 160, sHigh);
+                if (T.Count > 6) l6 += SubBlockPair(low, lowQ + 192, sLow, high, highQ + 192, sHigh);
+                if (T.Count > 7) l7 += SubBlockPair(low, lowQ + 224, sLow, high, highQ + 224, sHigh);
             }
             float dw = halfToSingle[*(ushort*)block], dminw = halfToSingle[*(ushort*)(block + 2)];
             var mins = Vector128.WidenLower(Vector128.CreateScalar(minBytes).AsByte()).AsInt16();
-            acc0 = Q4_KBlockEnd(lanes0, dw, dminw, mins, t0, b, acc0, ref min0);
-            if (T.Count > 1) acc1 = Q4_KBlockEnd(lanes1, dw, dminw, mins, t1, b, acc1, ref min1);
-            if (T.Count > 2) acc2 = Q4_KBlockEnd(lanes2, dw, dminw, mins, t2, b, acc2, ref min2);
-            if (T.Count > 3) acc3 = Q4_KBlockEnd(lanes3, dw, dminw, mins, t3, b, acc3, ref min3);
+            if (T.Count == 1)
+            {
+                // One token: scalar products, which round the same as the vector lanes below.
+                float da = scales[0];
+                minimum0 -= dminw * da * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Vector128.Load(sums)));
+                acc[0] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l0), Vector256.Create(dw * da), acc[0]);
+                continue;
+            }
+            var da0123 = Vector256.Load(scales);
+            var da4567 = Vector256.Load(scales + 8);
+            ScaleInto<T>(acc, Vector256.Create(dw) * da0123, Vector256.Create(dw) * da4567, l0, l1, l2, l3, l4, l5, l6, l7);
+            // Σ_j m_j·Σa_j of every token, exact in int32: register k holds tokens k and k+4, so two rounds of
+            // pairwise sums leave tokens 0..7 in order.
+            var mins2 = Vector256.Create(mins);
+            var total = Avx2.HorizontalAdd(
+                Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums)), Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums + 16))),
+                Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums + 32)), Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums + 48))));
+            minimums -= Vector256.Create(dminw) * InOrder(da0123, da4567) * Avx.ConvertToVector256Single(total);
         }
-        y[0] = Vector256.Sum(acc0) + min0;
-        if (T.Count > 1) y[yStride] = Vector256.Sum(acc1) + min1;
-        if (T.Count > 2) y[2 * yStride] = Vector256.Sum(acc2) + min2;
-        if (T.Count > 3) y[3 * yStride] = Vector256.Sum(acc3) + min3;
+        if (T.Count == 1)
+            y[0] = Vector256.Sum(acc[0]) + minimum0;
+        else
+            StoreTotals<T>(acc, minimums, y, yStride);
     }
 
-    /// <summary>Two sub-blocks of one token: levels × activations summed in pairs, times each sub-block's 6-bit scale (vpmaddwd).</summary>
+    /// <summary>Two sub-blocks of one token: levels × activations summed in pairs, times each sub-block's scale (vpmaddwd).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<int> SubBlockPair(Vector256<byte> low, sbyte* lowQ, Vector256<short> lowScale, Vector256<byte> high, sbyte* highQ, Vector256<short> highScale) =>
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.Load(lowQ)), lowScale)
         + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(high, Vector256.Load(highQ)), highScale);
 
-    /// <summary>A token's super-block total: its int32 lanes times d_w·d_a into the accumulator, and the minimums
-    /// (dmin_w·d_a·Σ m_j·Σa_j) subtracted from its scalar term.</summary>
+    /// <summary>Each token's super-block total: its int32 lanes times d_w·d_a (d0123 holds tokens 0..3 in both
+    /// 128-bit lanes, d4567 tokens 4..7) into its accumulator.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Q4_KBlockEnd(Vector256<int> lanes, float dw, float dminw, Vector128<short> mins, FusedActivations a, int b, Vector256<float> acc, ref float minimums)
+    static void ScaleInto<T>(Vector256<float>* acc, Vector256<float> d0123, Vector256<float> d4567, Vector256<int> l0, Vector256<int> l1, Vector256<int> l2,
+        Vector256<int> l3, Vector256<int> l4, Vector256<int> l5, Vector256<int> l6, Vector256<int> l7) where T : struct, ITokenCount
     {
-        float da = a.BlockScales[b];
-        minimums -= dminw * da * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Vector128.Load(a.BlockSums + b * 8)));
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), Vector256.Create(dw * da), acc);
+        acc[0] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l0), Avx.Permute(d0123, 0x00), acc[0]);
+        if (T.Count > 1) acc[1] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l1), Avx.Permute(d0123, 0x55), acc[1]);
+        if (T.Count > 2) acc[2] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l2), Avx.Permute(d0123, 0xAA), acc[2]);
+        if (T.Count > 3) acc[3] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l3), Avx.Permute(d0123, 0xFF), acc[3]);
+        if (T.Count > 4) acc[4] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l4), Avx.Permute(d4567, 0x00), acc[4]);
+        if (T.Count > 5) acc[5] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l5), Avx.Permute(d4567, 0x55), acc[5]);
+        if (T.Count > 6) acc[6] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l6), Avx.Permute(d4567, 0xAA), acc[6]);
+        if (T.Count > 7) acc[7] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l7), Avx.Permute(d4567, 0xFF), acc[7]);
+    }
+
+    /// <summary>Tokens 0..7 in order from the two halves of <see cref="InterleavedActivations.Scales"/>'s layout.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> InOrder(Vector256<float> tokens0123, Vector256<float> tokens4567) => Avx.Blend(tokens0123, tokens4567, 0xF0);
+
+    /// <summary>y for each token: its accumulator's lanes summed, plus its lane of the scalar terms.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreTotals<T>(Vector256<float>* acc, Vector256<float> scalarTerms, float* y, long yStride) where T : struct, ITokenCount
+    {
+        for (int t = 0; t < T.Count; t++)
+            y[t * yStride] = Vector256.Sum(acc[t]) + scalarTerms.GetElement(t);
     }
 
     /// <summary>In-lane byte shuffles that broadcast int16 scale j (bytes 2j, 2j+1) of a 128-bit lane to all 8 of its words.</summary>
@@ -306,89 +336,99 @@ internal static unsafe partial class FusedDot
         return Vector256.Create(index);
     }).ToArray();
 
-    /// <summary>Where sub-block j of a Q4_K super-block sits in the activations (slots 0 2 1 3 4 6 5 7).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int KSlot(int j) => (j & 4) | ((j & 1) << 1) | ((j & 2) >> 1);
-
     /// <summary>
-    /// One super-block per step, in natural order: each 32-byte register of 6-bit levels spans two sub-blocks
-    /// of 16, whose signed scales (broadcast per 128-bit lane by one byte shuffle) multiply the pair sums in
-    /// vpmaddwd; the −32 offset meets the activations' sub-block sums.
+    /// Q6_K, one super-block (210 bytes, 256 weights) per step: w = d·sc_j·(q − 32) for sub-block j of 16. Each
+    /// 32-byte register of 6-bit levels spans two sub-blocks, whose signed scales (broadcast per 128-bit lane by one
+    /// byte shuffle) multiply the pair sums in vpmaddwd; the −32 offset meets the tokens' sub-block sums.
     /// </summary>
-    static void DotQ6_KAvx2<T>(byte* row, ReadOnlySpan<FusedActivations> a, int n, float* y, long yStride) where T : struct, ITokenCount
+    [SkipLocalsInit]
+    static void DotQ6_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, float* y, long yStride) where T : struct, ITokenCount
     {
         var nibbleMask = Vector256.Create((byte)0x0F);
         var highBits = Vector256.Create((byte)0x30);
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
-        var t0 = a[0];
-        var t1 = T.Count > 1 ? a[1] : t0;
-        var t2 = T.Count > 2 ? a[2] : t0;
-        var t3 = T.Count > 3 ? a[3] : t0;
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        float off0 = 0, off1 = 0, off2 = 0, off3 = 0;
-        for (int b = 0; b < n / 256; b++)
+        var acc = stackalloc Vector256<float>[InterleavedActivations.MaxTokens];
+        var pairScales = stackalloc Vector256<short>[8];
+        for (int t = 0; t < T.Count; t++)
+            acc[t] = Vector256<float>.Zero;
+        var offsets = Vector256<float>.Zero;
+        float offset0 = 0;
+        byte* block = row;
+        sbyte* q = quants;
+        for (int b = 0; b < superBlocks; b++, block += Q6_KBytes, q += 256 * T.Count, scales += InterleavedActivations.ScalesPerGroup, sums += 128)
         {
-            byte* block = row + b * Q6_KBytes;
             Prefetch(block, 4);
             var scales16 = Vector256.WidenLower(Vector256.Create(Vector128.Load((sbyte*)block + 192), Vector128<sbyte>.Zero)); // 16 × int16
-            Vector256<int> lanes0 = default, lanes1 = default, lanes2 = default, lanes3 = default;
+            // Both 128-bit lanes hold the 8 scales of a half, so an in-lane shuffle can pick any of them.
+            var firstHalf = Vector256.Create(scales16.GetLower()).AsByte();
+            var secondHalf = Vector256.Create(scales16.GetUpper()).AsByte();
+            for (int k = 0; k < 4; k++)
+            {
+                pairScales[k] = Avx2.Shuffle(firstHalf, Q6_KPairIndex[k]).AsInt16();
+                pairScales[4 + k] = Avx2.Shuffle(secondHalf, Q6_KPairIndex[k]).AsInt16();
+            }
+            Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
             for (int half = 0; half < 2; half++)
             {
-                // Both 128-bit lanes hold the 8 scales of this half, so an in-lane shuffle can pick any of them.
-                var s = (half == 0 ? Vector256.Create(scales16.GetLower()) : Vector256.Create(scales16.GetUpper())).AsByte();
                 var ql0 = Vector256.Load(block + 64 * half);
                 var ql1 = Vector256.Load(block + 64 * half + 32);
                 var qh = Vector256.Load(block + 128 + 32 * half);
-                int o = b * 256 + 128 * half;
-                // Registers 0 and 1 of the half (levels in natural order, 32 each), then 2 and 3.
-                var l0 = (ql0 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 4).AsByte() & highBits);
-                var l1 = (ql1 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 2).AsByte() & highBits);
-                var s0 = Avx2.Shuffle(s, Q6_KPairIndex(0)).AsInt16();
-                var s1 = Avx2.Shuffle(s, Q6_KPairIndex(1)).AsInt16();
-                lanes0 += SubBlockPair(l0, t0.Quants + o, s0, l1, t0.Quants + o + 32, s1);
-                if (T.Count > 1) lanes1 += SubBlockPair(l0, t1.Quants + o, s0, l1, t1.Quants + o + 32, s1);
-                if (T.Count > 2) lanes2 += SubBlockPair(l0, t2.Quants + o, s0, l1, t2.Quants + o + 32, s1);
-                if (T.Count > 3) lanes3 += SubBlockPair(l0, t3.Quants + o, s0, l1, t3.Quants + o + 32, s1);
-                var l2 = (Vector256.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & nibbleMask) | (qh & highBits);
-                var l3 = (Vector256.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & nibbleMask) | (Vector256.ShiftRightLogical(qh.AsUInt16(), 2).AsByte() & highBits);
-                var s2 = Avx2.Shuffle(s, Q6_KPairIndex(2)).AsInt16();
-                var s3 = Avx2.Shuffle(s, Q6_KPairIndex(3)).AsInt16();
-                lanes0 += SubBlockPair(l2, t0.Quants + o + 64, s2, l3, t0.Quants + o + 96, s3);
-                if (T.Count > 1) lanes1 += SubBlockPair(l2, t1.Quants + o + 64, s2, l3, t1.Quants + o + 96, s3);
-                if (T.Count > 2) lanes2 += SubBlockPair(l2, t2.Quants + o + 64, s2, l3, t2.Quants + o + 96, s3);
-                if (T.Count > 3) lanes3 += SubBlockPair(l2, t3.Quants + o + 64, s2, l3, t3.Quants + o + 96, s3);
+                // The half's four registers of levels, in natural order, 32 each (chunks 4·half .. 4·half+3).
+                var r0 = (ql0 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 4).AsByte() & highBits);
+                var r1 = (ql1 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 2).AsByte() & highBits);
+                var r2 = (Vector256.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & nibbleMask) | (qh & highBits);
+                var r3 = (Vector256.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & nibbleMask) | (Vector256.ShiftRightLogical(qh.AsUInt16(), 2).AsByte() & highBits);
+                Vector256<short> s0 = pairScales[4 * half], s1 = pairScales[4 * half + 1], s2 = pairScales[4 * half + 2], s3 = pairScales[4 * half + 3];
+                sbyte* c0 = q + 128 * T.Count * half, c1 = c0 + 32 * T.Count, c2 = c1 + 32 * T.Count, c3 = c2 + 32 * T.Count;
+                l0 += SubBlockPair(r0, c0, s0, r1, c1, s1) + SubBlockPair(r2, c2, s2, r3, c3, s3);
+                if (T.Count > 1) l1 += SubBlockPair(r0, c0 + 32, s0, r1, c1 + 32, s1) + SubBlockPair(r2, c2 + 32, s2, r3, c3 + 32, s3);
+                if (T.Count > 2) l2 += SubBlockPair(r0, c0 + 64, s0, r1, c1 + 64, s1) + SubBlockPair(r2, c2 + 64, s2, r3, c3 + 64, s3);
+                if (T.Count > 3) l3 += SubBlockPair(r0, c0 + 96, s0, r1, c1 + 96, s1) + SubBlockPair(r2, c2 + 96, s2, r3, c3 + 96, s3);
+                if (T.Count > 4) l4 += SubBlockPair(r0, c0 + 128, s0, r1, c1 + 128, s1) + SubBlockPair(r2, c2 + 128, s2, r3, c3 + 128, s3);
+                if (T.Count > 5) l5 += SubBlockPair(r0, c0 + 160, s0, r1, c1 + 160, s1) + SubBlockPair(r2, c2 + 160, s2, r3, c3 + 160, s3);
+                if (T.Count > 6) l6 += SubBlockPair(r0, c0 + 192, s0, r1, c1 + 192, s1) + SubBlockPair(r2, c2 + 192, s2, r3, c3 + 192, s3);
+                if (T.Count > 7) l7 += SubBlockPair(r0, c0 + 224, s0, r1, c1 + 224, s1) + SubBlockPair(r2, c2 + 224, s2, r3, c3 + 224, s3);
             }
             float dw = halfToSingle[*(ushort*)(block + 208)];
-            acc0 = Q6_KBlockEnd(lanes0, dw, scales16, t0, b, acc0, ref off0);
-            if (T.Count > 1) acc1 = Q6_KBlockEnd(lanes1, dw, scales16, t1, b, acc1, ref off1);
-            if (T.Count > 2) acc2 = Q6_KBlockEnd(lanes2, dw, scales16, t2, b, acc2, ref off2);
-            if (T.Count > 3) acc3 = Q6_KBlockEnd(lanes3, dw, scales16, t3, b, acc3, ref off3);
+            if (T.Count == 1)
+            {
+                float d = dw * scales[0];
+                offset0 -= d * 32 * Vector256.Sum(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums)));
+                acc[0] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l0), Vector256.Create(d), acc[0]);
+                continue;
+            }
+            var d0123 = Vector256.Create(dw) * Vector256.Load(scales);
+            var d4567 = Vector256.Create(dw) * Vector256.Load(scales + 8);
+            ScaleInto<T>(acc, d0123, d4567, l0, l1, l2, l3, l4, l5, l6, l7);
+            offsets -= InOrder(d0123, d4567) * Vector256.Create(32f) * Avx.ConvertToVector256Single(Q6_KOffsetSums(scales16, sums));
         }
-        y[0] = Vector256.Sum(acc0) + off0;
-        if (T.Count > 1) y[yStride] = Vector256.Sum(acc1) + off1;
-        if (T.Count > 2) y[2 * yStride] = Vector256.Sum(acc2) + off2;
-        if (T.Count > 3) y[3 * yStride] = Vector256.Sum(acc3) + off3;
+        if (T.Count == 1)
+            y[0] = Vector256.Sum(acc[0]) + offset0;
+        else
+            StoreTotals<T>(acc, offsets, y, yStride);
     }
 
-    /// <summary>A token's super-block total: its int32 lanes times d_w·d_a into the accumulator, and the levels'
-    /// −32 offset (d·32·Σ sc_j·Σa_j) subtracted from its scalar term.</summary>
+    /// <summary>Σ_j sc_j·Σa_j of tokens 0..7 in order, exact in int32: register t holds token t's 16 sub-block sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Q6_KBlockEnd(Vector256<int> lanes, float dw, Vector256<short> scales16, FusedActivations a, int b, Vector256<float> acc, ref float offsets)
+    static Vector256<int> Q6_KOffsetSums(Vector256<short> scales16, short* sums)
     {
-        float d = dw * a.BlockScales[b];
-        int offsetSum = Vector256.Sum(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(a.BlockSums + b * 16)));
-        offsets -= d * 32 * offsetSum;
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(lanes), Vector256.Create(d), acc);
+        // Two rounds of pairwise sums leave tokens 0..3 (and 4..7) in each 128-bit lane, half the sum in each.
+        var first = Avx2.HorizontalAdd(
+            Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums)), Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 16))),
+            Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 32)), Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 48))));
+        var second = Avx2.HorizontalAdd(
+            Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 64)), Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 80))),
+            Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 96)), Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 112))));
+        return Avx2.Permute2x128(first, second, 0x20) + Avx2.Permute2x128(first, second, 0x31);
     }
 
     /// <summary>Register k of a Q6_K half covers sub-blocks 2k (low 128-bit lane) and 2k+1 (high lane): every
     /// int16 of a lane takes that sub-block's scale from the 8 scales of the half.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<byte> Q6_KPairIndex(int k)
+    static readonly Vector256<byte>[] Q6_KPairIndex = Enumerable.Range(0, 4).Select(k =>
     {
-        byte lo = (byte)(4 * k), hi = (byte)(4 * k + 2);
-        return Vector256.Create(
-            Vector128.Create(lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1)),
-            Vector128.Create(hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1)));
-    }
+        var index = new byte[32];
+        for (int i = 0; i < 32; i++)
+            index[i] = (byte)(4 * k + 2 * (i / 16) + (i & 1));
+        return Vector256.Create(index);
+    }).ToArray();
 }
