@@ -22,18 +22,46 @@ static class Attention
             CausalBlocked(output, q, cache, layer, start, T, c, pool);
             return;
         }
+        // Token t of this sequence sees positions [0, start + t] of its cache.
+        Span<RowContext> rows = T <= 64 ? stackalloc RowContext[T] : new RowContext[T];
+        for (int t = 0; t < T; t++)
+            rows[t] = new RowContext(cache.KeysOf(layer), cache.ValuesOf(layer), start + t + 1);
+        RunHeads(output, q, rows, c, pool);
+    }
+
+    /// <summary>
+    /// One decode step of several sequences: row i of <paramref name="q"/> is the next token of
+    /// <paramref name="caches"/>[i] (already holding that token's key and value). One parallel loop over every
+    /// (sequence, key/value head), each computed exactly as for the sequence alone.
+    /// </summary>
+    public static unsafe void DecodeStep(Span<float> output, ReadOnlySpan<float> q, ReadOnlySpan<KvCache> caches, int layer, LlamaConfig c, ComputePool pool)
+    {
+        Span<RowContext> rows = caches.Length <= 64 ? stackalloc RowContext[caches.Length] : new RowContext[caches.Length];
+        for (int i = 0; i < caches.Length; i++)
+            rows[i] = new RowContext(caches[i].KeysOf(layer), caches[i].ValuesOf(layer), caches[i].Length + 1);
+        RunHeads(output, q, rows, c, pool);
+    }
+
+    /// <summary>What one query row attends to: a layer's cached keys and values (pinned) and how many positions it sees.</summary>
+    readonly unsafe struct RowContext(float* keys, float* values, int positions)
+    {
+        public readonly float* Keys = keys, Values = values;
+        public readonly int Positions = positions;
+    }
+
+    static unsafe void RunHeads(Span<float> output, ReadOnlySpan<float> q, ReadOnlySpan<RowContext> rows, LlamaConfig c, ComputePool pool)
+    {
         fixed (float* o = output)
         fixed (float* qp = q)
-        fixed (float* keys = cache.Keys(layer, start + T))
-        fixed (float* values = cache.Values(layer, start + T))
+        fixed (RowContext* contexts = rows)
         {
             var body = new HeadBody
             {
-                Output = o, Q = qp, Keys = keys, Values = values,
-                Start = start, Heads = c.Heads, HeadSize = c.HeadSize, KvDim = c.KvDim, Dim = c.Dim,
+                Output = o, Q = qp, Rows = contexts,
+                Heads = c.Heads, HeadSize = c.HeadSize, KvDim = c.KvDim, Dim = c.Dim,
                 Group = c.Heads / c.KvHeads, Scale = 1f / MathF.Sqrt(c.HeadSize),
             };
-            pool.For(T * c.KvHeads, ref body);
+            pool.For(rows.Length * c.KvHeads, ref body);
         }
     }
 
@@ -93,11 +121,12 @@ static class Attention
         }
     }
 
-    /// <summary>One work item: one token's query heads that share a key/value head.</summary>
+    /// <summary>One work item: one query row's heads that share a key/value head.</summary>
     unsafe struct HeadBody : IParallelBody
     {
-        public float* Output, Q, Keys, Values;
-        public int Start, Heads, HeadSize, KvDim, Dim, Group;
+        public float* Output, Q;
+        public RowContext* Rows;
+        public int Heads, HeadSize, KvDim, Dim, Group;
         public float Scale;
 
         /// <summary>Cached positions a group's heads share while they are in L1: 64 keys of 64 values are 16 KiB.</summary>
@@ -111,7 +140,9 @@ static class Attention
             for (int item = begin; item < end; item++)
             {
                 int t = item / kvHeads, kv = item % kvHeads;
-                int positions = Start + t + 1; // causal: this token sees itself and everything before
+                var row = Rows[t];
+                int positions = row.Positions;
+                float* Keys = row.Keys, Values = row.Values;
                 int kvOffset = kv * HeadSize;
                 int need = Group * positions;
                 var all = s_scores is { } s && s.Length >= need ? s : s_scores = new float[Math.Max(need, 256)];

@@ -24,8 +24,9 @@ public sealed class KvCache
         long size = (long)layers * capacity * kvDim;
         if (size > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(capacity), $"a KV cache of {capacity} positions needs {2 * size * 4 / (1 << 20)} MiB, too large; use a smaller --ctx");
-        _keys = new float[size];
-        _values = new float[size];
+        // Pinned, so a decode step can hand every sequence's cache to the worker threads as plain pointers.
+        _keys = GC.AllocateArray<float>((int)size, pinned: true);
+        _values = GC.AllocateArray<float>((int)size, pinned: true);
     }
 
     public long ByteSize => 2L * _keys.Length * sizeof(float);
@@ -33,6 +34,9 @@ public sealed class KvCache
     /// <summary>Key rows of a layer for positions [0, count): (count, kvDim).</summary>
     public Span<float> Keys(int layer, int count) => _keys.AsSpan(layer * Capacity * KvDim, count * KvDim);
     public Span<float> Values(int layer, int count) => _values.AsSpan(layer * Capacity * KvDim, count * KvDim);
+
+    internal unsafe float* KeysOf(int layer) => (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _keys[layer * Capacity * KvDim]);
+    internal unsafe float* ValuesOf(int layer) => (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _values[layer * Capacity * KvDim]);
 
     public Span<float> KeyAt(int layer, int position) => _keys.AsSpan((layer * Capacity + position) * KvDim, KvDim);
     public Span<float> ValueAt(int layer, int position) => _values.AsSpan((layer * Capacity + position) * KvDim, KvDim);

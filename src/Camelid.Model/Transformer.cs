@@ -71,6 +71,7 @@ public sealed class Transformer(LlamaConfig config, LlamaWeights weights, Comput
                 throw new ContextOverflowException(caches[i].Length + counts[i], caches[i].Capacity);
         // Rows of different sequences must not share the prefill GEMM, whose rounding differs from decode's.
         bool independentTokens = caches.Length > 1;
+        bool oneTokenEach = caches.Length > 1 && caches.Length == T;
 
         var b = _buffers.Reserve(T);
         Span<float> x = b.X.AsSpan(0, T * dim);          // (T, dim) residual stream
@@ -107,8 +108,12 @@ public sealed class Transformer(LlamaConfig config, LlamaWeights weights, Comput
                     k.Slice(t * kvDim, kvDim).CopyTo(cache.KeyAt(l, position));
                     v.Slice(t * kvDim, kvDim).CopyTo(cache.ValueAt(l, position));
                 }
-                Attention.Causal(att.Slice(row * dim, n * dim), q.Slice(row * dim, n * dim), cache, l, start, n, config, pool);
+                if (!oneTokenEach)
+                    Attention.Causal(att.Slice(row * dim, n * dim), q.Slice(row * dim, n * dim), cache, l, start, n, config, pool);
             }
+            // A decode step of many sequences: their attention in one parallel loop rather than one loop each.
+            if (oneTokenEach)
+                Attention.DecodeStep(att, q, caches, l, config, pool);
             layer.Wo.Forward(att, delta, T, pool, independentTokens);
             Ops.Add(x, delta);
 

@@ -8,9 +8,9 @@ namespace Camelid.Tensors.Kernels;
 
 /// <summary>
 /// y (T, rows) = x (T, cols) · Wᵀ for many tokens (prefill), in fp32 for every weight type.
-/// On this class of CPU an fp32 FMA does as many multiply-adds per cycle as the int8 instructions .NET
-/// exposes (vpmaddubsw + vpmaddwd), and needs no per-block rescaling, so the weights of a tile are
-/// dequantized once and then reused by every token:
+/// With AVX-512 an fp32 FMA does as many multiply-adds per cycle as the int8 instructions .NET exposes
+/// (vpmaddubsw + vpmaddwd) and needs no per-block rescaling, so the weights of a tile are dequantized once
+/// and then reused by every token (on AVX2-only CPUs <see cref="MatMul"/> prefers the int8 kernels where it has them):
 /// <list type="number">
 /// <item>x is transposed once per call to xᵀ in blocks of <see cref="TokenBlock"/> tokens (zero padded);</item>
 /// <item>each thread takes tiles of <see cref="TileRows"/> weight rows, dequantizes them into its scratch

@@ -8,14 +8,18 @@ namespace Camelid.Tensors.Kernels;
 /// <summary>
 /// y (T, rows) = x (T, cols) · Wᵀ, i.e. y[t, r] = Σ_c W[r, c]·x[t, c], split over rows across the pool.
 /// <list type="bullet">
-/// <item>Quantized W: the activations are quantized once per call (Q8_0-style for legacy types, Q8_K-style
-/// for K-quants, see <see cref="QuantizedActivations"/>); each weight row is unpacked once
-/// (<see cref="WeightUnpacker"/>) and dotted in integers (<see cref="QuantDot"/>) with every token.</item>
+/// <item>Quantized W, decode (up to <see cref="FusedMaxTokens"/> tokens, or independent tokens), and on AVX2-only
+/// CPUs prefill too: the activations are quantized to int8 once per call (<see cref="QuantizedActivations"/>)
+/// and <see cref="FusedDot"/> reads the weight blocks in place, unpacking each once for up to 8 tokens.</item>
+/// <item>Quantized W, prefill with AVX-512 (or a type without AVX2 kernel): <see cref="Gemm"/> dequantizes
+/// tiles and multiplies in fp32.</item>
+/// <item>Elsewhere: each weight row is unpacked once (<see cref="WeightUnpacker"/>) and dotted in integers
+/// (<see cref="QuantDot"/>) with every token.</item>
 /// <item>F16/BF16 W: each row is widened to fp32 once, then dotted with every token.</item>
 /// <item>F32 W: TensorPrimitives.Dot straight on the mapped rows.</item>
 /// </list>
-/// For T &gt; 1 rows are taken in tiles of <see cref="PrefillTileRows"/> so a tile, unpacked, stays in cache
-/// while all tokens pass over it: the weights are read from memory once per call.
+/// For T &gt; 1 rows are taken in tiles so a tile stays in cache while all tokens pass over it: the weights are
+/// read from memory once per call.
 /// Scratch is thread-static and pinned, so steady-state calls allocate nothing.
 /// Scalar twin: <see cref="Reference.ReferenceMatMul"/>.
 /// </summary>
@@ -33,14 +37,27 @@ public static unsafe class MatMul
     [ThreadStatic] static byte[]? t_u;
     [ThreadStatic] static float[]? t_lanes, t_bias, t_rowsF32;
 
+    /// <summary>Rows per tile when the AVX2 decode kernels run a prefill: a tile's rows stay in L2 while every
+    /// group of 8 tokens passes over them, so each group's activations are read once per tile, not once per row.</summary>
+    const int Avx2PrefillTileRows = 16;
+
     /// <summary>
     /// Whether a product over <paramref name="tokens"/> tokens rounds the activations to int8 (the integer
-    /// decode kernels) or keeps them in fp32 (the prefill GEMM, on CPUs with AVX-512).
+    /// kernels, which decode always uses and prefill uses on AVX2-only CPUs) or keeps them in fp32 (the
+    /// prefill GEMM on CPUs with AVX-512, and for weight types the AVX2 kernels do not cover).
     /// </summary>
     public static bool QuantizesActivations(GgmlType weightType, int tokens, bool independentTokens = false) =>
-        GgmlTypes.IsQuantized(weightType) && !UsesGemm(tokens, independentTokens);
+        GgmlTypes.IsQuantized(weightType) && !UsesGemm(weightType, tokens, independentTokens);
 
-    static bool UsesGemm(int tokens, bool independentTokens) => tokens > FusedMaxTokens && !independentTokens && Gemm.IsSupported;
+    static bool UsesGemm(GgmlType type, int tokens, bool independentTokens) => !UsesDecodeKernels(type, tokens, independentTokens) && Gemm.IsSupported;
+
+    /// <summary>
+    /// Decode steps and independent tokens always take the decode kernels. So does a prefill on AVX2-only CPUs
+    /// for the types their kernels cover: there the int8 products (vpmaddubsw, 32 per instruction) outrun the
+    /// fp32 GEMM's FMAs (8 per instruction) by about 1.5×, ggml's choice as well; with AVX-512 the GEMM is faster.
+    /// </summary>
+    static bool UsesDecodeKernels(GgmlType type, int tokens, bool independentTokens) =>
+        tokens <= FusedMaxTokens || independentTokens || (FusedDot.UsesAvx2 && FusedDot.HasAvx2Kernel(type));
 
     /// <summary>
     /// x holds at least tokens·cols values and y at least tokens·rows; only those prefixes are used.
@@ -69,8 +86,8 @@ public static unsafe class MatMul
         fixed (float* xp = x)
         fixed (float* yp = y)
         {
-            bool decodeKernels = tokens <= FusedMaxTokens || independentTokens;
-            if (UsesGemm(tokens, independentTokens))
+            bool decodeKernels = UsesDecodeKernels(w.Type, tokens, independentTokens);
+            if (UsesGemm(w.Type, tokens, independentTokens))
             {
                 Gemm.Multiply(in w, xp, yp, tokens, pool);
             }
@@ -232,20 +249,33 @@ public static unsafe class MatMul
 
         public void Execute(int start, int end)
         {
+            if (Groups.Count > 0)
+            {
+                ExecuteGroups(start, end);
+                return;
+            }
             int rows = W.Rows, cols = W.Cols;
             for (int r = start; r < end; r++)
             {
                 byte* row = W.Data + r * W.RowBytes;
-                if (Groups.Count > 0)
+                // The 512-bit kernels take one token at a time (they are memory-bound anyway).
+                for (int t = 0; t < Tokens; t++)
+                    Y[(long)t * rows + r] = FusedDot.Dot(W.Type, row, Activations![t], cols);
+            }
+        }
+
+        /// <summary>AVX2: rows in tiles, and every group of up to 8 tokens over each tile's rows.</summary>
+        void ExecuteGroups(int start, int end)
+        {
+            int rows = W.Rows;
+            for (int r0 = start; r0 < end; r0 += Avx2PrefillTileRows)
+            {
+                int r1 = Math.Min(end, r0 + Avx2PrefillTileRows);
+                for (int g = 0; g < Groups.Count; g++)
                 {
-                    for (int g = 0; g < Groups.Count; g++)
-                        FusedDot.DotInterleavedAvx2(row, Groups[g], Y + (long)g * InterleavedActivations.MaxTokens * rows + r, rows);
-                }
-                else
-                {
-                    // The 512-bit kernels take one token at a time (they are memory-bound anyway).
-                    for (int t = 0; t < Tokens; t++)
-                        Y[(long)t * rows + r] = FusedDot.Dot(W.Type, row, Activations![t], cols);
+                    float* y = Y + (long)g * InterleavedActivations.MaxTokens * rows;
+                    for (int r = r0; r < r1; r++)
+                        FusedDot.DotInterleavedAvx2(W.Data + r * W.RowBytes, Groups[g], y + r, rows);
                 }
             }
         }

@@ -1,6 +1,8 @@
 using Camelid.Formats;
 using Camelid.Formats.Gguf;
 using Camelid.Formats.Llama2c;
+using Camelid.Tensors.Kernels;
+using Camelid.Tensors.Quant;
 using Camelid.Model.Conversion;
 using Camelid.Tests;
 using Xunit.Abstractions;
@@ -111,9 +113,16 @@ public class ModelConverterTests(ConversionTestModels models, ITestOutputHelper 
         var result = ModelConverter.Convert(q8, hf, ModelFormat.HuggingFace, note: notes.Add);
         Assert.Contains(notes, n => n.Contains("dequantized to F32") && n.Contains("Q8_0"));
         Assert.Equal(LlamaFileType.AllF32, result.FileType);
-        float diff = WeightFiles.MaxAbsDifference(WeightFiles.Logits(q8), WeightFiles.Logits(hf));
-        output.WriteLine($"Q8_0 GGUF vs dequantized F32 HF: max |logit difference| = {diff}");
-        Assert.True(diff < 1e-3f, $"{diff}"); // same values; only the kernels' summation order may differ (0 measured)
+        var dequantized = WeightFiles.Logits(hf);
+        float diff = WeightFiles.MaxAbsDifference(WeightFiles.Logits(q8), dequantized);
+        float range = dequantized.Max(MathF.Abs);
+        // Same weight values. Where the Q8_0 prefill rounds its activations to int8 (MatMul's integer kernels, on
+        // AVX2-only CPUs) that moves the logits by about 1% of their range (1.5% measured); with fp32 activations
+        // only the kernels' summation order differs (0 measured).
+        bool int8Activations = MatMul.QuantizesActivations(GgmlType.Q8_0, WeightFiles.Prompt.Length);
+        float tolerance = int8Activations ? 0.03f * range : 1e-3f;
+        output.WriteLine($"Q8_0 GGUF vs dequantized F32 HF: max |logit difference| = {diff} (max |logit| {range}, int8 activations: {int8Activations})");
+        Assert.True(diff < tolerance, $"{diff} >= {tolerance}");
     }
 
     [Fact]
