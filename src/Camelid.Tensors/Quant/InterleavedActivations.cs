@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Camelid.Tensors.Quant;
 
 /// <summary>
@@ -74,14 +76,22 @@ internal sealed unsafe class InterleavedActivations
             int at = subBlock == 32 ? 16 * (t % 4) + 8 * (t / 4) : 16 * t;
             for (int b = 0; b < superBlocks; b++)
                 for (int j = 0; j < perSuperBlock; j++)
-                {
-                    int sum = 0;
-                    for (int i = 0; i < subBlock; i++)
-                        sum += q[256 * b + subBlock * j + i];
-                    sums[b * stride + at + j] = (short)sum;
-                }
+                    sums[b * stride + at + j] = SumOfLevels(q + 256 * b + subBlock * j, subBlock);
         }
         return sums;
+    }
+
+    /// <summary>The sum of 16 or 32 levels (at most 32·127, so it fits an int16).</summary>
+    static short SumOfLevels(sbyte* q, int count)
+    {
+        var (low, high) = Vector128.Widen(Vector128.Load(q));
+        var sum = low + high;
+        if (count == 32)
+        {
+            (low, high) = Vector128.Widen(Vector128.Load(q + 16));
+            sum += low + high;
+        }
+        return Vector128.Sum(sum);
     }
 
     public const int ScalesPerGroup = 16;
