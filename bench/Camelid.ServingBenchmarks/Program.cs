@@ -5,7 +5,8 @@
 //        [--max-tokens 128] [--rounds 2] [--threads N] [--ctx 512]
 //
 // With --engine it measures the engine under the server instead, without HTTP: one decode step of B sequences
-// (Transformer.ForwardDecode, B from --streams) and single-sequence decode at context depths (--depths 16,1536).
+// (Transformer.ForwardDecode, B from --streams) and single-sequence decode at context depths (--depths 16,1536),
+// each the median of 5 timings of 16 steps.
 //
 // Every client sends the same kind of request: a short chat message, sampled at temperature 0.8 with its own
 // seed (an answer may end early at end-of-text; usage counts exactly what was generated). Wall time includes
@@ -131,7 +132,7 @@ record Arguments(string Model, int[] Streams, int MaxTokens, int Rounds, int Thr
 /// <summary>The engine's decode costs behind the serving numbers, timed directly (after warm-up steps).</summary>
 static class EngineLoops
 {
-    const int Steps = 16;
+    const int Steps = 16, WarmUp = 4;
 
     public static void Run(Arguments options)
     {
@@ -146,7 +147,7 @@ static class EngineLoops
             foreach (var cache in caches)
                 model.Transformer.Forward([1, 2, 3, 4, 5, 6, 7, 8], cache, logits, allLogits: false);
             var tokens = Enumerable.Range(100, batch).ToArray();
-            double ms = Time(4 + Steps, () => model.Transformer.ForwardDecode(tokens, caches, logits), warmUp: 4);
+            double ms = Time(() => model.Transformer.ForwardDecode(tokens, caches, logits), caches);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {batch} | {ms:F1} | {batch * 1000 / ms:F1} |"));
         }
         Console.WriteLine();
@@ -154,22 +155,36 @@ static class EngineLoops
         Console.WriteLine("|---|---|");
         foreach (int depth in options.Depths)
         {
-            var cache = model.NewKvCache(depth + 4 + Steps);
+            var cache = model.NewKvCache(depth + WarmUp + Steps);
             var prompt = Enumerable.Range(0, depth).Select(i => 1 + i % 1000).ToArray();
             for (int start = 0; start < depth; start += 512)
                 model.Transformer.Forward(prompt.AsSpan(start, Math.Min(512, depth - start)), cache, logits, allLogits: false);
-            double ms = Time(4 + Steps, () => model.Transformer.Forward([5], cache, logits, allLogits: false), warmUp: 4);
+            double ms = Time(() => model.Transformer.Forward([5], cache, logits, allLogits: false), [cache]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {depth} | {ms:F1} |"));
         }
     }
 
-    static double Time(int runs, Action step, int warmUp)
+    /// <summary>Median over <see cref="Repetitions"/> timings of the mean of <see cref="Steps"/> steps, each
+    /// repetition from the same cache depths (the caches are cut back after it): a shared VM's neighbours slow
+    /// some runs by a third or more, and the median keeps one such run from setting the figure.</summary>
+    static double Time(Action step, Camelid.Model.KvCache[] caches)
     {
-        for (int i = 0; i < warmUp; i++)
+        for (int i = 0; i < WarmUp; i++)
             step();
-        var clock = Stopwatch.StartNew();
-        for (int i = warmUp; i < runs; i++)
-            step();
-        return clock.Elapsed.TotalMilliseconds / (runs - warmUp);
+        var depths = caches.Select(c => c.Length).ToArray();
+        var perStep = new double[Repetitions];
+        for (int r = 0; r < Repetitions; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < Steps; i++)
+                step();
+            perStep[r] = clock.Elapsed.TotalMilliseconds / Steps;
+            for (int c = 0; c < caches.Length; c++)
+                caches[c].Truncate(depths[c]);
+        }
+        Array.Sort(perStep);
+        return perStep[Repetitions / 2];
     }
+
+    const int Repetitions = 5;
 }

@@ -30,73 +30,30 @@ internal static unsafe partial class FusedDot
     /// tokens: each block is unpacked once for all of them, and every token's arithmetic is exactly that of a group
     /// holding it alone (the lanes of a vector never mix), so batching unrelated sequences does not change their results.
     /// </summary>
-    [SkipLocalsInit]
     public static void DotInterleavedAvx2(byte* row, InterleavedActivations group, float* y, long yStride)
     {
-        int blocks = group.Chunks;
-        sbyte* q = group.Quants;
-        float* s = group.Scales;
-        short* sums = group.SubBlockSums;
+        switch (group.Tokens)
+        {
+            case 1: DotInterleavedAvx2<One>(row, group, y, yStride); break;
+            case 2: DotInterleavedAvx2<Two>(row, group, y, yStride); break;
+            case 3: DotInterleavedAvx2<Three>(row, group, y, yStride); break;
+            case 4: DotInterleavedAvx2<Four>(row, group, y, yStride); break;
+            case 5: DotInterleavedAvx2<Five>(row, group, y, yStride); break;
+            case 6: DotInterleavedAvx2<Six>(row, group, y, yStride); break;
+            case 7: DotInterleavedAvx2<Seven>(row, group, y, yStride); break;
+            default: DotInterleavedAvx2<Eight>(row, group, y, yStride); break;
+        }
+    }
+
+    static void DotInterleavedAvx2<T>(byte* row, InterleavedActivations group, float* y, long yStride) where T : struct, ITokenCount
+    {
         switch (group.Type)
         {
-            case GgmlType.Q4_0:
-                float* weightScales = stackalloc float[blocks];
-                switch (group.Tokens)
-                {
-                    case 1: DotQ4_0Avx2<One>(row, weightScales, blocks, q, s, y, yStride); break;
-                    case 2: DotQ4_0Avx2<Two>(row, weightScales, blocks, q, s, y, yStride); break;
-                    case 3: DotQ4_0Avx2<Three>(row, weightScales, blocks, q, s, y, yStride); break;
-                    case 4: DotQ4_0Avx2<Four>(row, weightScales, blocks, q, s, y, yStride); break;
-                    case 5: DotQ4_0Avx2<Five>(row, weightScales, blocks, q, s, y, yStride); break;
-                    case 6: DotQ4_0Avx2<Six>(row, weightScales, blocks, q, s, y, yStride); break;
-                    case 7: DotQ4_0Avx2<Seven>(row, weightScales, blocks, q, s, y, yStride); break;
-                    default: DotQ4_0Avx2<Eight>(row, weightScales, blocks, q, s, y, yStride); break;
-                }
-                // The levels' −8 offset, once per row: −8·Σ_b d_w·(d_a·Σa) over the blocks.
-                for (int t = 0; t < group.Tokens; t++)
-                    y[t * yStride] -= 8 * DotOfScales(weightScales, group.GroupSums + t * blocks, blocks);
-                break;
-            case GgmlType.Q8_0:
-                switch (group.Tokens)
-                {
-                    case 1: DotQ8_0Avx2<One>(row, blocks, q, s, y, yStride); break;
-                    case 2: DotQ8_0Avx2<Two>(row, blocks, q, s, y, yStride); break;
-                    case 3: DotQ8_0Avx2<Three>(row, blocks, q, s, y, yStride); break;
-                    case 4: DotQ8_0Avx2<Four>(row, blocks, q, s, y, yStride); break;
-                    case 5: DotQ8_0Avx2<Five>(row, blocks, q, s, y, yStride); break;
-                    case 6: DotQ8_0Avx2<Six>(row, blocks, q, s, y, yStride); break;
-                    case 7: DotQ8_0Avx2<Seven>(row, blocks, q, s, y, yStride); break;
-                    default: DotQ8_0Avx2<Eight>(row, blocks, q, s, y, yStride); break;
-                }
-                break;
-            case GgmlType.Q4_K:
-                switch (group.Tokens)
-                {
-                    case 1: DotQ4_KAvx2<One>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 2: DotQ4_KAvx2<Two>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 3: DotQ4_KAvx2<Three>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 4: DotQ4_KAvx2<Four>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 5: DotQ4_KAvx2<Five>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 6: DotQ4_KAvx2<Six>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 7: DotQ4_KAvx2<Seven>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    default: DotQ4_KAvx2<Eight>(row, blocks / 8, q, s, sums, y, yStride); break;
-                }
-                break;
-            case GgmlType.Q6_K:
-                switch (group.Tokens)
-                {
-                    case 1: DotQ6_KAvx2<One>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 2: DotQ6_KAvx2<Two>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 3: DotQ6_KAvx2<Three>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 4: DotQ6_KAvx2<Four>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 5: DotQ6_KAvx2<Five>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 6: DotQ6_KAvx2<Six>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    case 7: DotQ6_KAvx2<Seven>(row, blocks / 8, q, s, sums, y, yStride); break;
-                    default: DotQ6_KAvx2<Eight>(row, blocks / 8, q, s, sums, y, yStride); break;
-                }
-                break;
-            default:
-                throw new NotSupportedException($"{group.Type} has no AVX2 kernel");
+            case GgmlType.Q4_0: DotQ4_0Avx2<T>(row, group, y, yStride); break;
+            case GgmlType.Q8_0: DotQ8_0Avx2<T>(row, group.Chunks, group.Quants, group.Scales, y, yStride); break;
+            case GgmlType.Q4_K: DotQ4_KAvx2<T>(row, group.Chunks / 8, group.Quants, group.Scales, group.SubBlockSums, y, yStride); break;
+            case GgmlType.Q6_K: DotQ6_KAvx2<T>(row, group.Chunks / 8, group.Quants, group.Scales, group.SubBlockSums, y, yStride); break;
+            default: throw new NotSupportedException($"{group.Type} has no AVX2 kernel");
         }
     }
 
@@ -128,11 +85,16 @@ internal static unsafe partial class FusedDot
     /// <summary>
     /// One block (18 bytes, 32 weights) per step: its 16 bytes hold weights 0..15 in the low nibbles and 16..31
     /// in the high ones, natural order once the halves sit in the two 128-bit lanes. Per token: the levels
-    /// (0..15) times the activations in 8 int32 lanes, times d_w·d_a, into its accumulator. The row's scales
-    /// are kept in <paramref name="dw"/> for the offset term.
+    /// (0..15) times the activations in 8 int32 lanes, times d_w·d_a, into its accumulator. The levels' −8
+    /// offset comes once per row at the end, from the row's scales and the tokens' block sums.
     /// </summary>
-    static void DotQ4_0Avx2<T>(byte* row, float* dw, int blocks, sbyte* quants, float* scales, float* y, long yStride) where T : struct, ITokenCount
+    [SkipLocalsInit]
+    static void DotQ4_0Avx2<T>(byte* row, InterleavedActivations group, float* y, long yStride) where T : struct, ITokenCount
     {
+        int blocks = group.Chunks;
+        sbyte* quants = group.Quants;
+        float* scales = group.Scales;
+        float* dw = stackalloc float[blocks];
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
         var nibbleMask = Vector128.Create((byte)0x0F);
         var ones = Vector256.Create((short)1);
@@ -164,6 +126,9 @@ internal static unsafe partial class FusedDot
             if (T.Count > 7) acc7 = LevelStep(levels, Vector256.Load(q + 224), Avx.Permute(d4567, 0xFF), ones, acc7);
         }
         StoreSums<T>(y, yStride, acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
+        // The levels' −8 offset, once per row: −8·Σ_b d_w·(d_a·Σa) over the blocks.
+        for (int t = 0; t < T.Count; t++)
+            y[t * yStride] -= 8 * DotOfScales(dw, group.GroupSums + t * blocks, blocks);
     }
 
     /// <summary>One block (34 bytes, 32 weights) per step; signed weights through |w| and a·sign(w).</summary>
