@@ -142,7 +142,7 @@ static class Attention
                 int t = item / kvHeads, kv = item % kvHeads;
                 var row = Rows[t];
                 int positions = row.Positions;
-                float* Keys = row.Keys, Values = row.Values;
+                float* keys = row.Keys, values = row.Values;
                 int kvOffset = kv * HeadSize;
                 int need = Group * positions;
                 var all = s_scores is { } s && s.Length >= need ? s : s_scores = new float[Math.Max(need, 256)];
@@ -155,7 +155,7 @@ static class Attention
                         int p1 = Math.Min(positions, p0 + ChunkPositions);
                         for (int j = 0; j < Group; j++)
                             for (int p = p0; p < p1; p++)
-                                scores[j * positions + p] = HeadDot(query + j * HeadSize, Keys + (long)p * KvDim + kvOffset, HeadSize) * Scale;
+                                scores[j * positions + p] = HeadDot(query + j * HeadSize, keys + (long)p * KvDim + kvOffset, HeadSize) * Scale;
                     }
                     for (int j = 0; j < Group; j++)
                         Ops.Softmax(new Span<float>(scores + j * positions, positions));
@@ -164,7 +164,7 @@ static class Attention
                     {
                         int p1 = Math.Min(positions, p0 + ChunkPositions);
                         for (int j = 0; j < Group; j++)
-                            WeightedSum(result + j * HeadSize, scores + j * positions, Values + kvOffset, KvDim, p0, p1, HeadSize);
+                            WeightedSum(result + j * HeadSize, scores + j * positions, values + kvOffset, KvDim, p0, p1, HeadSize);
                     }
                 }
             }
