@@ -42,22 +42,23 @@ public static unsafe class MatMul
     const int Avx2PrefillTileRows = 16;
 
     /// <summary>
-    /// Whether a product over <paramref name="tokens"/> tokens rounds the activations to int8 (the integer
-    /// kernels, which decode always uses and prefill uses on AVX2-only CPUs) or keeps them in fp32 (the
-    /// prefill GEMM on CPUs with AVX-512, and for weight types the AVX2 kernels do not cover).
+    /// Whether a product of rows of <paramref name="cols"/> weights over <paramref name="tokens"/> tokens rounds the
+    /// activations to int8 (the integer kernels, which decode always uses and prefill uses on AVX2-only CPUs) or keeps
+    /// them in fp32 (the prefill GEMM on CPUs with AVX-512, and for weights the AVX2 kernels do not cover).
     /// </summary>
-    public static bool QuantizesActivations(GgmlType weightType, int tokens, bool independentTokens = false) =>
-        GgmlTypes.IsQuantized(weightType) && !UsesGemm(weightType, tokens, independentTokens);
+    public static bool QuantizesActivations(GgmlType weightType, int cols, int tokens, bool independentTokens = false) =>
+        GgmlTypes.IsQuantized(weightType) && !UsesGemm(weightType, cols, tokens, independentTokens);
 
-    static bool UsesGemm(GgmlType type, int tokens, bool independentTokens) => !UsesDecodeKernels(type, tokens, independentTokens) && Gemm.IsSupported;
+    static bool UsesGemm(GgmlType type, int cols, int tokens, bool independentTokens) =>
+        !UsesDecodeKernels(type, cols, tokens, independentTokens) && Gemm.IsSupported;
 
     /// <summary>
     /// Decode steps and independent tokens always take the decode kernels. So does a prefill on AVX2-only CPUs
-    /// for the types their kernels cover: there the int8 products (vpmaddubsw, 32 per instruction) outrun the
-    /// fp32 GEMM's FMAs (8 per instruction) by about 1.5×, ggml's choice as well; with AVX-512 the GEMM is faster.
+    /// for the types and row lengths their kernels cover: there the int8 products (vpmaddubsw, 32 per instruction)
+    /// outrun the fp32 GEMM's FMAs (8 per instruction), ggml's choice as well; with AVX-512 the GEMM is faster.
     /// </summary>
-    static bool UsesDecodeKernels(GgmlType type, int tokens, bool independentTokens) =>
-        tokens <= FusedMaxTokens || independentTokens || (FusedDot.UsesAvx2 && FusedDot.HasAvx2Kernel(type));
+    static bool UsesDecodeKernels(GgmlType type, int cols, int tokens, bool independentTokens) =>
+        tokens <= FusedMaxTokens || independentTokens || (FusedDot.UsesAvx2 && FusedDot.IsSupportedAvx2(type, cols));
 
     /// <summary>
     /// x holds at least tokens·cols values and y at least tokens·rows; only those prefixes are used.
@@ -86,8 +87,8 @@ public static unsafe class MatMul
         fixed (float* xp = x)
         fixed (float* yp = y)
         {
-            bool decodeKernels = UsesDecodeKernels(w.Type, tokens, independentTokens);
-            if (UsesGemm(w.Type, tokens, independentTokens))
+            bool decodeKernels = UsesDecodeKernels(w.Type, w.Cols, tokens, independentTokens);
+            if (UsesGemm(w.Type, w.Cols, tokens, independentTokens))
             {
                 Gemm.Multiply(in w, xp, yp, tokens, pool);
             }

@@ -20,10 +20,12 @@ internal static unsafe partial class FusedDot
     /// <summary>Whether <see cref="MatMul"/> runs the AVX2 kernels (the activations must then be interleaved for them).</summary>
     public static bool UsesAvx2 => !Available;
 
-    public static bool IsSupportedAvx2(GgmlType type, int cols) => HasAvx2Kernel(type) && cols % (type is GgmlType.Q4_0 or GgmlType.Q8_0 ? 128 : 256) == 0;
-
-    /// <summary>Whether this CPU runs an AVX2 kernel for <paramref name="type"/> (at row lengths <see cref="IsSupportedAvx2"/> accepts).</summary>
-    public static bool HasAvx2Kernel(GgmlType type) => Avx2Available && type is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+    public static bool IsSupportedAvx2(GgmlType type, int cols) => Avx2Available && type switch
+    {
+        GgmlType.Q4_0 or GgmlType.Q8_0 => cols % 128 == 0,
+        GgmlType.Q4_K or GgmlType.Q6_K => cols % 256 == 0,
+        _ => false,
+    };
 
     /// <summary>
     /// y[t·yStride] = row · token t of <paramref name="group"/>, 1 to <see cref="InterleavedActivations.MaxTokens"/>
