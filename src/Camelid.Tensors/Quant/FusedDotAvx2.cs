@@ -47,14 +47,18 @@ internal static unsafe partial class FusedDot
         }
     }
 
+    [SkipLocalsInit]
     static void DotInterleavedAvx2<T>(byte* row, InterleavedActivations group, float* y, long yStride) where T : struct, ITokenCount
     {
+        // The K-quant kernels' accumulators and broadcast scales for more tokens than the registers hold; allocated
+        // here because a kernel with stackalloc of its own runs slower (its frame setup and register use).
+        var spill = stackalloc Vector256<float>[2 * InterleavedActivations.MaxTokens];
         switch (group.Type)
         {
             case GgmlType.Q4_0: DotQ4_0Avx2<T>(row, group, y, yStride); break;
             case GgmlType.Q8_0: DotQ8_0Avx2<T>(row, group.Chunks, group.Quants, group.Scales, y, yStride); break;
-            case GgmlType.Q4_K: DotQ4_KAvx2<T>(row, group.Chunks / 8, group.Quants, group.Scales, group.SubBlockSums, y, yStride); break;
-            case GgmlType.Q6_K: DotQ6_KAvx2<T>(row, group.Chunks / 8, group.Quants, group.Scales, group.SubBlockSums, y, yStride); break;
+            case GgmlType.Q4_K: DotQ4_KAvx2<T>(row, group.Chunks / 8, group.Quants, group.Scales, group.SubBlockSums, spill, y, yStride); break;
+            case GgmlType.Q6_K: DotQ6_KAvx2<T>(row, group.Chunks / 8, group.Quants, group.Scales, group.SubBlockSums, spill, y, yStride); break;
             default: throw new NotSupportedException($"{group.Type} has no AVX2 kernel");
         }
     }
@@ -192,17 +196,17 @@ internal static unsafe partial class FusedDot
     /// scale multiplies the int16 pair sums inside vpmaddwd, so a token needs one conversion per super-block, and
     /// the minimums meet the tokens' sub-block sums, all tokens in one vector.
     /// </summary>
-    [SkipLocalsInit]
-    static void DotQ4_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, float* y, long yStride) where T : struct, ITokenCount
+    static void DotQ4_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, Vector256<float>* spill, float* y, long yStride) where T : struct, ITokenCount
     {
         var nibbleMask = Vector256.Create((byte)0x0F);
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
-        var acc = stackalloc Vector256<float>[InterleavedActivations.MaxTokens];
-        var subBlockScales = stackalloc Vector256<short>[8];
+        var acc = spill;
+        var subBlockScales = (Vector256<short>*)(spill + InterleavedActivations.MaxTokens);
         for (int t = 0; t < T.Count; t++)
             acc[t] = Vector256<float>.Zero;
         var minimums = Vector256<float>.Zero;
         float minimum0 = 0;
+        var acc0 = Vector256<float>.Zero; // one token's accumulator stays in a register
         byte* block = row;
         sbyte* q = quants;
         for (int b = 0; b < superBlocks; b++, block += Q4_KBytes, q += 256 * T.Count, scales += InterleavedActivations.ScalesPerGroup, sums += 64)
@@ -211,16 +215,17 @@ internal static unsafe partial class FusedDot
             UnpackQ4_KScales(block + 4, out ulong scaleBytes, out ulong minBytes);
             // Both 128-bit lanes hold the 8 scales as int16, so one in-lane byte shuffle broadcasts any of them.
             var scaleWords = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(scaleBytes).AsByte()).AsInt16()).AsByte();
-            for (int j = 0; j < 8; j++)
-                subBlockScales[j] = Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[j]).AsInt16();
+            if (T.Count > 4) // beside 8 tokens' sums the broadcast scales no longer fit the registers
+                for (int j = 0; j < 8; j++)
+                    subBlockScales[j] = Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[j]).AsInt16();
             Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
             for (int c = 0; c < 4; c++)
             {
                 var qs = Vector256.Load(block + 16 + 32 * c);
                 var low = qs & nibbleMask;                                                  // sub-block 2c
                 var high = Vector256.ShiftRightLogical(qs.AsUInt16(), 4).AsByte() & nibbleMask; // sub-block 2c+1
-                var sLow = subBlockScales[2 * c];
-                var sHigh = subBlockScales[2 * c + 1];
+                var sLow = T.Count > 4 ? subBlockScales[2 * c] : Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[2 * c]).AsInt16();
+                var sHigh = T.Count > 4 ? subBlockScales[2 * c + 1] : Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[2 * c + 1]).AsInt16();
                 sbyte* lowQ = q + 64 * T.Count * c, highQ = lowQ + 32 * T.Count;
                 l0 += SubBlockPair(low, lowQ, sLow, high, highQ, sHigh);
                 if (T.Count > 1) l1 += SubBlockPair(low, lowQ + 32, sLow, high, highQ + 32, sHigh);
@@ -238,7 +243,7 @@ internal static unsafe partial class FusedDot
                 // One token: scalar products, which round the same as the vector lanes below.
                 float da = scales[0];
                 minimum0 -= dminw * da * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Vector128.Load(sums)));
-                acc[0] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l0), Vector256.Create(dw * da), acc[0]);
+                acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l0), Vector256.Create(dw * da), acc0);
                 continue;
             }
             var da0123 = Vector256.Load(scales);
@@ -253,7 +258,7 @@ internal static unsafe partial class FusedDot
             minimums -= Vector256.Create(dminw) * InOrder(da0123, da4567) * Avx.ConvertToVector256Single(total);
         }
         if (T.Count == 1)
-            y[0] = Vector256.Sum(acc[0]) + minimum0;
+            y[0] = Vector256.Sum(acc0) + minimum0;
         else
             StoreTotals<T>(acc, minimums, y, yStride);
     }
@@ -306,18 +311,18 @@ internal static unsafe partial class FusedDot
     /// 32-byte register of 6-bit levels spans two sub-blocks, whose signed scales (broadcast per 128-bit lane by one
     /// byte shuffle) multiply the pair sums in vpmaddwd; the −32 offset meets the tokens' sub-block sums.
     /// </summary>
-    [SkipLocalsInit]
-    static void DotQ6_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, float* y, long yStride) where T : struct, ITokenCount
+    static void DotQ6_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, Vector256<float>* spill, float* y, long yStride) where T : struct, ITokenCount
     {
         var nibbleMask = Vector256.Create((byte)0x0F);
         var highBits = Vector256.Create((byte)0x30);
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
-        var acc = stackalloc Vector256<float>[InterleavedActivations.MaxTokens];
-        var pairScales = stackalloc Vector256<short>[8];
+        var acc = spill;
+        var pairScales = (Vector256<short>*)(spill + InterleavedActivations.MaxTokens);
         for (int t = 0; t < T.Count; t++)
             acc[t] = Vector256<float>.Zero;
         var offsets = Vector256<float>.Zero;
         float offset0 = 0;
+        var acc0 = Vector256<float>.Zero; // one token's accumulator stays in a register
         byte* block = row;
         sbyte* q = quants;
         for (int b = 0; b < superBlocks; b++, block += Q6_KBytes, q += 256 * T.Count, scales += InterleavedActivations.ScalesPerGroup, sums += 128)
@@ -327,10 +332,18 @@ internal static unsafe partial class FusedDot
             // Both 128-bit lanes hold the 8 scales of a half, so an in-lane shuffle can pick any of them.
             var firstHalf = Vector256.Create(scales16.GetLower()).AsByte();
             var secondHalf = Vector256.Create(scales16.GetUpper()).AsByte();
-            for (int k = 0; k < 4; k++)
+            if (T.Count > 4)
             {
-                pairScales[k] = Avx2.Shuffle(firstHalf, Q6_KPairIndex[k]).AsInt16();
-                pairScales[4 + k] = Avx2.Shuffle(secondHalf, Q6_KPairIndex[k]).AsInt16();
+                // Beside 8 tokens' sums the broadcast scales no longer fit the registers. (Constant arguments:
+                // Q6_KPairIndex of a variable would build its vector byte by byte.)
+                pairScales[0] = Avx2.Shuffle(firstHalf, Q6_KPairIndex(0)).AsInt16();
+                pairScales[1] = Avx2.Shuffle(firstHalf, Q6_KPairIndex(1)).AsInt16();
+                pairScales[2] = Avx2.Shuffle(firstHalf, Q6_KPairIndex(2)).AsInt16();
+                pairScales[3] = Avx2.Shuffle(firstHalf, Q6_KPairIndex(3)).AsInt16();
+                pairScales[4] = Avx2.Shuffle(secondHalf, Q6_KPairIndex(0)).AsInt16();
+                pairScales[5] = Avx2.Shuffle(secondHalf, Q6_KPairIndex(1)).AsInt16();
+                pairScales[6] = Avx2.Shuffle(secondHalf, Q6_KPairIndex(2)).AsInt16();
+                pairScales[7] = Avx2.Shuffle(secondHalf, Q6_KPairIndex(3)).AsInt16();
             }
             Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
             for (int half = 0; half < 2; half++)
@@ -343,23 +356,35 @@ internal static unsafe partial class FusedDot
                 var r1 = (ql1 & nibbleMask) | (Vector256.ShiftLeft(qh.AsUInt16(), 2).AsByte() & highBits);
                 var r2 = (Vector256.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & nibbleMask) | (qh & highBits);
                 var r3 = (Vector256.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & nibbleMask) | (Vector256.ShiftRightLogical(qh.AsUInt16(), 2).AsByte() & highBits);
-                Vector256<short> s0 = pairScales[4 * half], s1 = pairScales[4 * half + 1], s2 = pairScales[4 * half + 2], s3 = pairScales[4 * half + 3];
+                var halfScales = half == 0 ? firstHalf : secondHalf;
                 sbyte* c0 = q + 128 * T.Count * half, c1 = c0 + 32 * T.Count, c2 = c1 + 32 * T.Count, c3 = c2 + 32 * T.Count;
-                l0 += SubBlockPair(r0, c0, s0, r1, c1, s1) + SubBlockPair(r2, c2, s2, r3, c3, s3);
-                if (T.Count > 1) l1 += SubBlockPair(r0, c0 + 32, s0, r1, c1 + 32, s1) + SubBlockPair(r2, c2 + 32, s2, r3, c3 + 32, s3);
-                if (T.Count > 2) l2 += SubBlockPair(r0, c0 + 64, s0, r1, c1 + 64, s1) + SubBlockPair(r2, c2 + 64, s2, r3, c3 + 64, s3);
-                if (T.Count > 3) l3 += SubBlockPair(r0, c0 + 96, s0, r1, c1 + 96, s1) + SubBlockPair(r2, c2 + 96, s2, r3, c3 + 96, s3);
-                if (T.Count > 4) l4 += SubBlockPair(r0, c0 + 128, s0, r1, c1 + 128, s1) + SubBlockPair(r2, c2 + 128, s2, r3, c3 + 128, s3);
-                if (T.Count > 5) l5 += SubBlockPair(r0, c0 + 160, s0, r1, c1 + 160, s1) + SubBlockPair(r2, c2 + 160, s2, r3, c3 + 160, s3);
-                if (T.Count > 6) l6 += SubBlockPair(r0, c0 + 192, s0, r1, c1 + 192, s1) + SubBlockPair(r2, c2 + 192, s2, r3, c3 + 192, s3);
-                if (T.Count > 7) l7 += SubBlockPair(r0, c0 + 224, s0, r1, c1 + 224, s1) + SubBlockPair(r2, c2 + 224, s2, r3, c3 + 224, s3);
+                var s0 = T.Count > 4 ? pairScales[4 * half] : Avx2.Shuffle(halfScales, Q6_KPairIndex(0)).AsInt16();
+                var s1 = T.Count > 4 ? pairScales[4 * half + 1] : Avx2.Shuffle(halfScales, Q6_KPairIndex(1)).AsInt16();
+                l0 += SubBlockPair(r0, c0, s0, r1, c1, s1);
+                if (T.Count > 1) l1 += SubBlockPair(r0, c0 + 32, s0, r1, c1 + 32, s1);
+                if (T.Count > 2) l2 += SubBlockPair(r0, c0 + 64, s0, r1, c1 + 64, s1);
+                if (T.Count > 3) l3 += SubBlockPair(r0, c0 + 96, s0, r1, c1 + 96, s1);
+                if (T.Count > 4) l4 += SubBlockPair(r0, c0 + 128, s0, r1, c1 + 128, s1);
+                if (T.Count > 5) l5 += SubBlockPair(r0, c0 + 160, s0, r1, c1 + 160, s1);
+                if (T.Count > 6) l6 += SubBlockPair(r0, c0 + 192, s0, r1, c1 + 192, s1);
+                if (T.Count > 7) l7 += SubBlockPair(r0, c0 + 224, s0, r1, c1 + 224, s1);
+                var s2 = T.Count > 4 ? pairScales[4 * half + 2] : Avx2.Shuffle(halfScales, Q6_KPairIndex(2)).AsInt16();
+                var s3 = T.Count > 4 ? pairScales[4 * half + 3] : Avx2.Shuffle(halfScales, Q6_KPairIndex(3)).AsInt16();
+                l0 += SubBlockPair(r2, c2, s2, r3, c3, s3);
+                if (T.Count > 1) l1 += SubBlockPair(r2, c2 + 32, s2, r3, c3 + 32, s3);
+                if (T.Count > 2) l2 += SubBlockPair(r2, c2 + 64, s2, r3, c3 + 64, s3);
+                if (T.Count > 3) l3 += SubBlockPair(r2, c2 + 96, s2, r3, c3 + 96, s3);
+                if (T.Count > 4) l4 += SubBlockPair(r2, c2 + 128, s2, r3, c3 + 128, s3);
+                if (T.Count > 5) l5 += SubBlockPair(r2, c2 + 160, s2, r3, c3 + 160, s3);
+                if (T.Count > 6) l6 += SubBlockPair(r2, c2 + 192, s2, r3, c3 + 192, s3);
+                if (T.Count > 7) l7 += SubBlockPair(r2, c2 + 224, s2, r3, c3 + 224, s3);
             }
             float dw = halfToSingle[*(ushort*)(block + 208)];
             if (T.Count == 1)
             {
                 float d = dw * scales[0];
                 offset0 -= d * 32 * Vector256.Sum(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums)));
-                acc[0] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l0), Vector256.Create(d), acc[0]);
+                acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l0), Vector256.Create(d), acc0);
                 continue;
             }
             var d0123 = Vector256.Create(dw) * Vector256.Load(scales);
@@ -368,7 +393,7 @@ internal static unsafe partial class FusedDot
             offsets -= InOrder(d0123, d4567) * Vector256.Create(32f) * Avx.ConvertToVector256Single(Q6_KOffsetSums(scales16, sums));
         }
         if (T.Count == 1)
-            y[0] = Vector256.Sum(acc[0]) + offset0;
+            y[0] = Vector256.Sum(acc0) + offset0;
         else
             StoreTotals<T>(acc, offsets, y, yStride);
     }
@@ -389,11 +414,12 @@ internal static unsafe partial class FusedDot
 
     /// <summary>Register k of a Q6_K half covers sub-blocks 2k (low 128-bit lane) and 2k+1 (high lane): every
     /// int16 of a lane takes that sub-block's scale from the 8 scales of the half.</summary>
-    static readonly Vector256<byte>[] Q6_KPairIndex = Enumerable.Range(0, 4).Select(k =>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<byte> Q6_KPairIndex(int k)
     {
-        var index = new byte[32];
-        for (int i = 0; i < 32; i++)
-            index[i] = (byte)(4 * k + 2 * (i / 16) + (i & 1));
-        return Vector256.Create(index);
-    }).ToArray();
+        byte lo = (byte)(4 * k), hi = (byte)(4 * k + 2);
+        return Vector256.Create(
+            Vector128.Create(lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1)),
+            Vector128.Create(hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1)));
+    }
 }
