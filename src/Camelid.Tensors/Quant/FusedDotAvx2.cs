@@ -202,7 +202,7 @@ internal static unsafe partial class FusedDot
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
         var acc = spill;
         var subBlockScales = (Vector256<short>*)(spill + InterleavedActivations.MaxTokens);
-        for (int t = 0; t < T.Count; t++)
+        for (int t = 0; T.Count > 1 && t < T.Count; t++) // one token accumulates in acc0
             acc[t] = Vector256<float>.Zero;
         var minimums = Vector256<float>.Zero;
         float minimum0 = 0;
@@ -318,7 +318,7 @@ internal static unsafe partial class FusedDot
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
         var acc = spill;
         var pairScales = (Vector256<short>*)(spill + InterleavedActivations.MaxTokens);
-        for (int t = 0; t < T.Count; t++)
+        for (int t = 0; T.Count > 1 && t < T.Count; t++) // one token accumulates in acc0
             acc[t] = Vector256<float>.Zero;
         var offsets = Vector256<float>.Zero;
         float offset0 = 0;

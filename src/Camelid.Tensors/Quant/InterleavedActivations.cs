@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace Camelid.Tensors.Quant;
 
 /// <summary>
@@ -76,22 +74,9 @@ internal sealed unsafe class InterleavedActivations
             int at = subBlock == 32 ? 16 * (t % 4) + 8 * (t / 4) : 16 * t;
             for (int b = 0; b < superBlocks; b++)
                 for (int j = 0; j < perSuperBlock; j++)
-                    sums[b * stride + at + j] = SumOfLevels(q + 256 * b + subBlock * j, subBlock);
+                    sums[b * stride + at + j] = (short)QuantizedActivations.SumOfLevels(new ReadOnlySpan<sbyte>(q + 256 * b + subBlock * j, subBlock)); // ≤ 32·127
         }
         return sums;
-    }
-
-    /// <summary>The sum of 16 or 32 levels (at most 32·127, so it fits an int16).</summary>
-    static short SumOfLevels(sbyte* q, int count)
-    {
-        var (low, high) = Vector128.Widen(Vector128.Load(q));
-        var sum = low + high;
-        if (count == 32)
-        {
-            (low, high) = Vector128.Widen(Vector128.Load(q + 16));
-            sum += low + high;
-        }
-        return Vector128.Sum(sum);
     }
 
     public const int ScalesPerGroup = 16;

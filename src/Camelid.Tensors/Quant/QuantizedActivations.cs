@@ -105,7 +105,7 @@ public sealed unsafe class QuantizedActivations
             q[i] = (sbyte)Math.Clamp(MathF.Round(x[i] * scale), -127, 127);
     }
 
-    static int SumOfLevels(ReadOnlySpan<sbyte> q)
+    internal static int SumOfLevels(ReadOnlySpan<sbyte> q)
     {
         if (Vector128.IsHardwareAccelerated && q.Length % 16 == 0)
         {
