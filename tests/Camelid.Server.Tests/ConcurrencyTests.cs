@@ -96,9 +96,17 @@ public class OverloadTests(OverloadTests.SingleSequenceServer server) : IClassFi
 }
 
 /// <summary>
+/// Tests that compare the process's managed heap before and after: they run alone, after the parallel
+/// classes, since GC.GetTotalMemory also counts what other tests allocate meanwhile.
+/// </summary>
+[CollectionDefinition(nameof(HeapMeasuringCollection), DisableParallelization = true)]
+public class HeapMeasuringCollection;
+
+/// <summary>
 /// A bounded load test on loopback: many clients, random cancellations, a small queue. Every request is
 /// answered or refused with 429, never a 5xx, and afterwards nothing is left running and memory is back.
 /// </summary>
+[Collection(nameof(HeapMeasuringCollection))]
 public class LoadTests(LoadTests.SmallQueueServer server) : IClassFixture<LoadTests.SmallQueueServer>
 {
     public sealed class SmallQueueServer : ServerFixture
