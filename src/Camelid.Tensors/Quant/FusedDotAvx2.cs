@@ -50,9 +50,9 @@ internal static unsafe partial class FusedDot
     [SkipLocalsInit]
     static void DotInterleavedAvx2<T>(byte* row, InterleavedActivations group, float* y, long yStride) where T : struct, ITokenCount
     {
-        // The K-quant kernels' accumulators and broadcast scales for more tokens than the registers hold; allocated
+        // The K-quant kernels' accumulators and weight scales for more tokens than the registers hold; allocated
         // here because a kernel with stackalloc of its own runs slower (its frame setup and register use).
-        var spill = stackalloc Vector256<float>[2 * InterleavedActivations.MaxTokens];
+        var spill = stackalloc Vector256<float>[InterleavedActivations.MaxTokens + 4];
         switch (group.Type)
         {
             case GgmlType.Q4_0: DotQ4_0Avx2<T>(row, group, y, yStride); break;
@@ -193,15 +193,16 @@ internal static unsafe partial class FusedDot
     /// <summary>
     /// Q4_K, one super-block (144 bytes, 256 weights) per step: w = d·sc_j·q − dmin·m_j for sub-block j of 32.
     /// The 32 bytes of nibbles at 16 + 32c hold sub-blocks 2c (low nibbles) and 2c+1 (high); each sub-block's 6-bit
-    /// scale multiplies the int16 pair sums inside vpmaddwd, so a token needs one conversion per super-block, and
-    /// the minimums meet the tokens' sub-block sums, all tokens in one vector.
+    /// scale multiplies the int16 sums inside vpmaddwd, so a token needs one conversion per super-block, and the
+    /// minimums meet the tokens' sub-block sums, all tokens in one vector. Several tokens take the two sub-blocks
+    /// together (<see cref="InterleavedPair"/>): three multiplies per token for 64 weights instead of four.
     /// </summary>
     static void DotQ4_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, Vector256<float>* spill, float* y, long yStride) where T : struct, ITokenCount
     {
         var nibbleMask = Vector256.Create((byte)0x0F);
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
         var acc = spill;
-        var subBlockScales = (Vector256<short>*)(spill + InterleavedActivations.MaxTokens);
+        var pairScales = (Vector256<short>*)(spill + InterleavedActivations.MaxTokens);
         for (int t = 0; T.Count > 1 && t < T.Count; t++) // one token accumulates in acc0
             acc[t] = Vector256<float>.Zero;
         var minimums = Vector256<float>.Zero;
@@ -213,28 +214,34 @@ internal static unsafe partial class FusedDot
         {
             Prefetch(block, 3);
             UnpackQ4_KScales(block + 4, out ulong scaleBytes, out ulong minBytes);
-            // Both 128-bit lanes hold the 8 scales as int16, so one in-lane byte shuffle broadcasts any of them.
+            // Both 128-bit lanes hold the 8 scales as int16, so one in-lane byte shuffle spreads any of them.
             var scaleWords = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(scaleBytes).AsByte()).AsInt16()).AsByte();
-            if (T.Count > 4) // beside 8 tokens' sums the broadcast scales no longer fit the registers
-                for (int j = 0; j < 8; j++)
-                    subBlockScales[j] = Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[j]).AsInt16();
+            if (T.Count > 4) // beside 8 tokens' sums the scales no longer fit the registers
+                for (int c = 0; c < 4; c++)
+                    pairScales[c] = Avx2.Shuffle(scaleWords, Q4_KPairScales[c]).AsInt16();
             Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
             for (int c = 0; c < 4; c++)
             {
                 var qs = Vector256.Load(block + 16 + 32 * c);
                 var low = qs & nibbleMask;                                                  // sub-block 2c
                 var high = Vector256.ShiftRightLogical(qs.AsUInt16(), 4).AsByte() & nibbleMask; // sub-block 2c+1
-                var sLow = T.Count > 4 ? subBlockScales[2 * c] : Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[2 * c]).AsInt16();
-                var sHigh = T.Count > 4 ? subBlockScales[2 * c + 1] : Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[2 * c + 1]).AsInt16();
                 sbyte* lowQ = q + 64 * T.Count * c, highQ = lowQ + 32 * T.Count;
-                l0 += SubBlockPair(low, lowQ, sLow, high, highQ, sHigh);
-                if (T.Count > 1) l1 += SubBlockPair(low, lowQ + 32, sLow, high, highQ + 32, sHigh);
-                if (T.Count > 2) l2 += SubBlockPair(low, lowQ + 64, sLow, high, highQ + 64, sHigh);
-                if (T.Count > 3) l3 += SubBlockPair(low, lowQ + 96, sLow, high, highQ + 96, sHigh);
-                if (T.Count > 4) l4 += SubBlockPair(low, lowQ + 128, sLow, high, highQ + 128, sHigh);
-                if (T.Count > 5) l5 += SubBlockPair(low, lowQ + 160, sLow, high, highQ + 160, sHigh);
-                if (T.Count > 6) l6 += SubBlockPair(low, lowQ + 192, sLow, high, highQ + 192, sHigh);
-                if (T.Count > 7) l7 += SubBlockPair(low, lowQ + 224, sLow, high, highQ + 224, sHigh);
+                if (T.Count == 1)
+                {
+                    l0 += SeparatePair(low, lowQ, Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[2 * c]).AsInt16(),
+                        high, highQ, Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[2 * c + 1]).AsInt16());
+                    continue;
+                }
+                var (first, second) = Interleave(low, high);
+                var pairScale = T.Count > 4 ? pairScales[c] : Avx2.Shuffle(scaleWords, Q4_KPairScales[c]).AsInt16();
+                l0 += InterleavedPair(first, lowQ, second, highQ, pairScale);
+                l1 += InterleavedPair(first, lowQ + 32, second, highQ + 32, pairScale);
+                if (T.Count > 2) l2 += InterleavedPair(first, lowQ + 64, second, highQ + 64, pairScale);
+                if (T.Count > 3) l3 += InterleavedPair(first, lowQ + 96, second, highQ + 96, pairScale);
+                if (T.Count > 4) l4 += InterleavedPair(first, lowQ + 128, second, highQ + 128, pairScale);
+                if (T.Count > 5) l5 += InterleavedPair(first, lowQ + 160, second, highQ + 160, pairScale);
+                if (T.Count > 6) l6 += InterleavedPair(first, lowQ + 192, second, highQ + 192, pairScale);
+                if (T.Count > 7) l7 += InterleavedPair(first, lowQ + 224, second, highQ + 224, pairScale);
             }
             float dw = halfToSingle[*(ushort*)block], dminw = halfToSingle[*(ushort*)(block + 2)];
             var mins = Vector128.WidenLower(Vector128.CreateScalar(minBytes).AsByte()).AsInt16();
@@ -263,11 +270,28 @@ internal static unsafe partial class FusedDot
             StoreTotals<T>(acc, minimums, y, yStride);
     }
 
-    /// <summary>Two sub-blocks of one token: levels × activations summed in pairs, times each sub-block's scale (vpmaddwd).</summary>
+    /// <summary>Two sub-blocks of one token in natural order: levels × activations summed in pairs, times each
+    /// sub-block's scale and summed in pairs again (vpmaddwd).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<int> SubBlockPair(Vector256<byte> low, sbyte* lowQ, Vector256<short> lowScale, Vector256<byte> high, sbyte* highQ, Vector256<short> highScale) =>
+    static Vector256<int> SeparatePair(Vector256<byte> low, sbyte* lowQ, Vector256<short> lowScale, Vector256<byte> high, sbyte* highQ, Vector256<short> highScale) =>
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.Load(lowQ)), lowScale)
         + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(high, Vector256.Load(highQ)), highScale);
+
+    /// <summary>
+    /// Two registers of levels a and b rearranged so that every int16 word of both holds levels of one of them,
+    /// a in the even words and b in the odd: word j of <c>first</c> is a's word j (even j) or b's (odd j), word j
+    /// of <c>second</c> is a's word j+1 (even j) or b's word j−1 (odd j). <see cref="InterleavedActivations"/>
+    /// arranges several tokens' activations alike.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector256<byte> First, Vector256<byte> Second) Interleave(Vector256<byte> a, Vector256<byte> b) =>
+        (Avx2.Blend(a.AsInt16(), b.AsInt16(), 0xAA).AsByte(), Avx2.Shuffle(Avx2.Blend(b.AsInt16(), a.AsInt16(), 0xAA).AsByte(), SwapAdjacentWords));
+
+    /// <summary>Two sub-blocks of one token, their words interleaved (see <see cref="InterleavedActivations"/>): levels ×
+    /// activations summed in fours, then each word times its sub-block's scale and summed in pairs (vpmaddwd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<int> InterleavedPair(Vector256<byte> first, sbyte* firstQ, Vector256<byte> second, sbyte* secondQ, Vector256<short> pairScale) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(first, Vector256.Load(firstQ)) + Avx2.MultiplyAddAdjacent(second, Vector256.Load(secondQ)), pairScale);
 
     /// <summary>Each token's super-block total: its int32 lanes times d_w·d_a (d0123 holds tokens 0..3 in both
     /// 128-bit lanes, d4567 tokens 4..7) into its accumulator.</summary>
@@ -306,10 +330,23 @@ internal static unsafe partial class FusedDot
         return Vector256.Create(index);
     }).ToArray();
 
+    /// <summary>In-lane byte shuffles that put int16 scale 2c in the even words of a 128-bit lane and scale 2c+1 in the odd ones.</summary>
+    static readonly Vector256<byte>[] Q4_KPairScales = Enumerable.Range(0, 4).Select(c =>
+    {
+        var index = new byte[32];
+        for (int i = 0; i < 32; i++)
+            index[i] = (byte)(2 * (2 * c + (i >> 1 & 1)) + (i & 1));
+        return Vector256.Create(index);
+    }).ToArray();
+
+    /// <summary>Swaps the two words of every dword.</summary>
+    static readonly Vector256<byte> SwapAdjacentWords = Vector256.Create(Enumerable.Range(0, 32).Select(i => (byte)(i ^ 2)).ToArray());
+
     /// <summary>
     /// Q6_K, one super-block (210 bytes, 256 weights) per step: w = d·sc_j·(q − 32) for sub-block j of 16. Each
-    /// 32-byte register of 6-bit levels spans two sub-blocks, whose signed scales (broadcast per 128-bit lane by one
-    /// byte shuffle) multiply the pair sums in vpmaddwd; the −32 offset meets the tokens' sub-block sums.
+    /// 32-byte register of 6-bit levels spans two sub-blocks, whose signed scales (spread per 128-bit lane by one
+    /// byte shuffle) multiply the pair sums in vpmaddwd; the −32 offset meets the tokens' sub-block sums. Several
+    /// tokens take two registers together (<see cref="InterleavedPair"/>), as Q4_K takes two sub-blocks.
     /// </summary>
     static void DotQ6_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, Vector256<float>* spill, float* y, long yStride) where T : struct, ITokenCount
     {
@@ -332,18 +369,12 @@ internal static unsafe partial class FusedDot
             // Both 128-bit lanes hold the 8 scales of a half, so an in-lane shuffle can pick any of them.
             var firstHalf = Vector256.Create(scales16.GetLower()).AsByte();
             var secondHalf = Vector256.Create(scales16.GetUpper()).AsByte();
-            if (T.Count > 4)
+            if (T.Count > 4) // beside 8 tokens' sums the scales no longer fit the registers
             {
-                // Beside 8 tokens' sums the broadcast scales no longer fit the registers. (Constant arguments:
-                // Q6_KPairIndex of a variable would build its vector byte by byte.)
-                pairScales[0] = Avx2.Shuffle(firstHalf, Q6_KPairIndex(0)).AsInt16();
-                pairScales[1] = Avx2.Shuffle(firstHalf, Q6_KPairIndex(1)).AsInt16();
-                pairScales[2] = Avx2.Shuffle(firstHalf, Q6_KPairIndex(2)).AsInt16();
-                pairScales[3] = Avx2.Shuffle(firstHalf, Q6_KPairIndex(3)).AsInt16();
-                pairScales[4] = Avx2.Shuffle(secondHalf, Q6_KPairIndex(0)).AsInt16();
-                pairScales[5] = Avx2.Shuffle(secondHalf, Q6_KPairIndex(1)).AsInt16();
-                pairScales[6] = Avx2.Shuffle(secondHalf, Q6_KPairIndex(2)).AsInt16();
-                pairScales[7] = Avx2.Shuffle(secondHalf, Q6_KPairIndex(3)).AsInt16();
+                pairScales[0] = Avx2.Shuffle(firstHalf, Q6_KPairScales[0]).AsInt16();
+                pairScales[1] = Avx2.Shuffle(firstHalf, Q6_KPairScales[1]).AsInt16();
+                pairScales[2] = Avx2.Shuffle(secondHalf, Q6_KPairScales[0]).AsInt16();
+                pairScales[3] = Avx2.Shuffle(secondHalf, Q6_KPairScales[1]).AsInt16();
             }
             Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
             for (int half = 0; half < 2; half++)
@@ -358,26 +389,33 @@ internal static unsafe partial class FusedDot
                 var r3 = (Vector256.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & nibbleMask) | (Vector256.ShiftRightLogical(qh.AsUInt16(), 2).AsByte() & highBits);
                 var halfScales = half == 0 ? firstHalf : secondHalf;
                 sbyte* c0 = q + 128 * T.Count * half, c1 = c0 + 32 * T.Count, c2 = c1 + 32 * T.Count, c3 = c2 + 32 * T.Count;
-                var s0 = T.Count > 4 ? pairScales[4 * half] : Avx2.Shuffle(halfScales, Q6_KPairIndex(0)).AsInt16();
-                var s1 = T.Count > 4 ? pairScales[4 * half + 1] : Avx2.Shuffle(halfScales, Q6_KPairIndex(1)).AsInt16();
-                l0 += SubBlockPair(r0, c0, s0, r1, c1, s1);
-                if (T.Count > 1) l1 += SubBlockPair(r0, c0 + 32, s0, r1, c1 + 32, s1);
-                if (T.Count > 2) l2 += SubBlockPair(r0, c0 + 64, s0, r1, c1 + 64, s1);
-                if (T.Count > 3) l3 += SubBlockPair(r0, c0 + 96, s0, r1, c1 + 96, s1);
-                if (T.Count > 4) l4 += SubBlockPair(r0, c0 + 128, s0, r1, c1 + 128, s1);
-                if (T.Count > 5) l5 += SubBlockPair(r0, c0 + 160, s0, r1, c1 + 160, s1);
-                if (T.Count > 6) l6 += SubBlockPair(r0, c0 + 192, s0, r1, c1 + 192, s1);
-                if (T.Count > 7) l7 += SubBlockPair(r0, c0 + 224, s0, r1, c1 + 224, s1);
-                var s2 = T.Count > 4 ? pairScales[4 * half + 2] : Avx2.Shuffle(halfScales, Q6_KPairIndex(2)).AsInt16();
-                var s3 = T.Count > 4 ? pairScales[4 * half + 3] : Avx2.Shuffle(halfScales, Q6_KPairIndex(3)).AsInt16();
-                l0 += SubBlockPair(r2, c2, s2, r3, c3, s3);
-                if (T.Count > 1) l1 += SubBlockPair(r2, c2 + 32, s2, r3, c3 + 32, s3);
-                if (T.Count > 2) l2 += SubBlockPair(r2, c2 + 64, s2, r3, c3 + 64, s3);
-                if (T.Count > 3) l3 += SubBlockPair(r2, c2 + 96, s2, r3, c3 + 96, s3);
-                if (T.Count > 4) l4 += SubBlockPair(r2, c2 + 128, s2, r3, c3 + 128, s3);
-                if (T.Count > 5) l5 += SubBlockPair(r2, c2 + 160, s2, r3, c3 + 160, s3);
-                if (T.Count > 6) l6 += SubBlockPair(r2, c2 + 192, s2, r3, c3 + 192, s3);
-                if (T.Count > 7) l7 += SubBlockPair(r2, c2 + 224, s2, r3, c3 + 224, s3);
+                if (T.Count == 1)
+                {
+                    // Constant arguments: Q6_KPairIndex of a variable would build its vector byte by byte.
+                    l0 += SeparatePair(r0, c0, Avx2.Shuffle(halfScales, Q6_KPairIndex(0)).AsInt16(), r1, c1, Avx2.Shuffle(halfScales, Q6_KPairIndex(1)).AsInt16())
+                        + SeparatePair(r2, c2, Avx2.Shuffle(halfScales, Q6_KPairIndex(2)).AsInt16(), r3, c3, Avx2.Shuffle(halfScales, Q6_KPairIndex(3)).AsInt16());
+                    continue;
+                }
+                var (first, second) = Interleave(r0, r1);
+                var pairScale = T.Count > 4 ? pairScales[2 * half] : Avx2.Shuffle(halfScales, Q6_KPairScales[0]).AsInt16();
+                l0 += InterleavedPair(first, c0, second, c1, pairScale);
+                l1 += InterleavedPair(first, c0 + 32, second, c1 + 32, pairScale);
+                if (T.Count > 2) l2 += InterleavedPair(first, c0 + 64, second, c1 + 64, pairScale);
+                if (T.Count > 3) l3 += InterleavedPair(first, c0 + 96, second, c1 + 96, pairScale);
+                if (T.Count > 4) l4 += InterleavedPair(first, c0 + 128, second, c1 + 128, pairScale);
+                if (T.Count > 5) l5 += InterleavedPair(first, c0 + 160, second, c1 + 160, pairScale);
+                if (T.Count > 6) l6 += InterleavedPair(first, c0 + 192, second, c1 + 192, pairScale);
+                if (T.Count > 7) l7 += InterleavedPair(first, c0 + 224, second, c1 + 224, pairScale);
+                (first, second) = Interleave(r2, r3);
+                pairScale = T.Count > 4 ? pairScales[2 * half + 1] : Avx2.Shuffle(halfScales, Q6_KPairScales[1]).AsInt16();
+                l0 += InterleavedPair(first, c2, second, c3, pairScale);
+                l1 += InterleavedPair(first, c2 + 32, second, c3 + 32, pairScale);
+                if (T.Count > 2) l2 += InterleavedPair(first, c2 + 64, second, c3 + 64, pairScale);
+                if (T.Count > 3) l3 += InterleavedPair(first, c2 + 96, second, c3 + 96, pairScale);
+                if (T.Count > 4) l4 += InterleavedPair(first, c2 + 128, second, c3 + 128, pairScale);
+                if (T.Count > 5) l5 += InterleavedPair(first, c2 + 160, second, c3 + 160, pairScale);
+                if (T.Count > 6) l6 += InterleavedPair(first, c2 + 192, second, c3 + 192, pairScale);
+                if (T.Count > 7) l7 += InterleavedPair(first, c2 + 224, second, c3 + 224, pairScale);
             }
             float dw = halfToSingle[*(ushort*)(block + 208)];
             if (T.Count == 1)
@@ -422,4 +460,15 @@ internal static unsafe partial class FusedDot
             Vector128.Create(lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1), lo, (byte)(lo + 1)),
             Vector128.Create(hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1), hi, (byte)(hi + 1)));
     }
+
+    /// <summary>In-lane byte shuffles for the registers (r2p, r2p+1) of a Q6_K half, taken together: register k
+    /// covers sub-blocks 2k (low 128-bit lane) and 2k+1 (high lane), and its words are the even ones, so even
+    /// words take the scale of sub-block 4p + lane and odd words that of 4p + 2 + lane.</summary>
+    static readonly Vector256<byte>[] Q6_KPairScales = Enumerable.Range(0, 2).Select(p =>
+    {
+        var index = new byte[32];
+        for (int i = 0; i < 32; i++)
+            index[i] = (byte)(2 * (4 * p + i / 16 + 2 * (i >> 1 & 1)) + (i & 1));
+        return Vector256.Create(index);
+    }).ToArray();
 }

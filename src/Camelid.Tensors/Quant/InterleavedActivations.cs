@@ -19,7 +19,7 @@ internal sealed unsafe class InterleavedActivations
     public GgmlType Type { get; private set; }
     public int Tokens { get; private set; }
     public int Chunks { get; private set; }       // of 32 values: Q4_0 and Q8_0 blocks, two Q6_K sub-blocks, one Q4_K sub-block
-    public sbyte* Quants { get; private set; }    // (chunks, tokens, 32) levels
+    public sbyte* Quants { get; private set; }    // (chunks, tokens, 32) levels; for the K-quants and several tokens, pairs of chunks rearranged (InterleaveChunkPair)
     public float* Scales { get; private set; }    // (scale groups, 16): tokens 0..3 twice, then 4..7 twice (absent tokens 0), see ScaleSlot
     public float* GroupSums { get; private set; } // Q4_0 (tokens, chunks): scale × the block's sum of levels, read in place from the QuantizedActivations
 
@@ -50,8 +50,12 @@ internal sealed unsafe class InterleavedActivations
         {
             sbyte* q = act.Quants(first + t);
             float* lanes = act.LaneScales(first + t);
-            for (int c = 0; c < chunks; c++)
-                new ReadOnlySpan<sbyte>(q + 32 * c, 32).CopyTo(new Span<sbyte>(Quants + ((long)c * count + t) * 32, 32));
+            if (kQuant && count > 1) // one token keeps natural order: pairing costs it more shuffles than it saves
+                for (int c = 0; c < chunks; c += 2)
+                    InterleaveChunkPair(q + 32 * c, Quants + ((long)c * count + t) * 32, Quants + ((long)(c + 1) * count + t) * 32);
+            else
+                for (int c = 0; c < chunks; c++)
+                    new ReadOnlySpan<sbyte>(q + 32 * c, 32).CopyTo(new Span<sbyte>(Quants + ((long)c * count + t) * 32, 32));
             for (int g = 0; g < groups; g++)
             {
                 float scale = lanes[scaleBlock / 4 * g];
@@ -77,6 +81,29 @@ internal sealed unsafe class InterleavedActivations
                     sums[b * stride + at + j] = (short)QuantizedActivations.SumOfLevels(new ReadOnlySpan<sbyte>(q + 256 * b + subBlock * j, subBlock)); // ≤ 32·127
         }
         return sums;
+    }
+
+    /// <summary>
+    /// Two chunks a (32 levels at <paramref name="levels"/>) and b (the next 32) as the K-quant kernels pair them with
+    /// two registers of weights for several tokens (FusedDot.Interleave: Q4_K's two sub-blocks, two of Q6_K's
+    /// registers), two levels per int16 word: word j of <paramref name="first"/> holds a[2j..2j+1] for even j and
+    /// b[2j..2j+1] for odd j; word j of <paramref name="second"/> holds a[2j+2..2j+3] for even j and b[2j−2..2j−1] for
+    /// odd j. Every even word then sums levels of a only and every odd word levels of b only, and int32 lane k of the
+    /// kernel sums a[4k..4k+3] and b[4k..4k+3], exactly as with the chunks apart.
+    /// </summary>
+    static void InterleaveChunkPair(sbyte* levels, sbyte* first, sbyte* second)
+    {
+        sbyte* a = levels, b = levels + 32;
+        for (int j = 0; j < 16; j++)
+        {
+            bool even = j % 2 == 0;
+            sbyte* from = even ? a + 2 * j : b + 2 * j;
+            sbyte* other = even ? a + 2 * j + 2 : b + 2 * j - 2;
+            first[2 * j] = from[0];
+            first[2 * j + 1] = from[1];
+            second[2 * j] = other[0];
+            second[2 * j + 1] = other[1];
+        }
     }
 
     public const int ScalesPerGroup = 16;
