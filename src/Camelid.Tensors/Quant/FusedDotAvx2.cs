@@ -280,11 +280,13 @@ internal static unsafe partial class FusedDot
     /// <summary>
     /// Two registers of levels a and b rearranged so that every int16 word of both holds levels of one of them,
     /// a in the even words and b in the odd: word j of <c>first</c> is a's word j (even j) or b's (odd j), word j
-    /// of <c>second</c> is a's word j+1 (even j) or b's word j−1 (odd j). <see cref="InterleavedActivations"/>
-    /// arranges several tokens' activations alike.
+    /// of <c>second</c> is a's word j+1 (even j) or b's word j−1 (odd j). Every even word then sums levels of a only
+    /// and every odd word levels of b only, and int32 lane k of <see cref="InterleavedPair"/> sums a[4k..4k+3] and
+    /// b[4k..4k+3] (bytes), exactly as with the registers apart. <see cref="InterleavedActivations"/> rearranges
+    /// several tokens' activations with this same function.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static (Vector256<byte> First, Vector256<byte> Second) Interleave(Vector256<byte> a, Vector256<byte> b) =>
+    internal static (Vector256<byte> First, Vector256<byte> Second) Interleave(Vector256<byte> a, Vector256<byte> b) =>
         (Avx2.Blend(a.AsInt16(), b.AsInt16(), 0xAA).AsByte(), Avx2.Shuffle(Avx2.Blend(b.AsInt16(), a.AsInt16(), 0xAA).AsByte(), SwapAdjacentWords));
 
     /// <summary>Two sub-blocks of one token, their words interleaved (see <see cref="InterleavedActivations"/>): levels ×

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Camelid.Tensors.Quant;
 
 /// <summary>
@@ -84,26 +86,15 @@ internal sealed unsafe class InterleavedActivations
     }
 
     /// <summary>
-    /// Two chunks a (32 levels at <paramref name="levels"/>) and b (the next 32) as the K-quant kernels pair them with
-    /// two registers of weights for several tokens (FusedDot.Interleave: Q4_K's two sub-blocks, two of Q6_K's
-    /// registers), two levels per int16 word: word j of <paramref name="first"/> holds a[2j..2j+1] for even j and
-    /// b[2j..2j+1] for odd j; word j of <paramref name="second"/> holds a[2j+2..2j+3] for even j and b[2j−2..2j−1] for
-    /// odd j. Every even word then sums levels of a only and every odd word levels of b only, and int32 lane k of the
-    /// kernel sums a[4k..4k+3] and b[4k..4k+3], exactly as with the chunks apart.
+    /// Two chunks (32 levels at <paramref name="levels"/>, then the next 32) rearranged exactly as the K-quant kernels
+    /// rearrange the two registers of weights they pair for several tokens (<see cref="FusedDot.Interleave"/>: Q4_K's
+    /// two sub-blocks, two of Q6_K's registers), so each int16 word meets the weights of the same positions.
     /// </summary>
     static void InterleaveChunkPair(sbyte* levels, sbyte* first, sbyte* second)
     {
-        sbyte* a = levels, b = levels + 32;
-        for (int j = 0; j < 16; j++)
-        {
-            bool even = j % 2 == 0;
-            sbyte* from = even ? a + 2 * j : b + 2 * j;
-            sbyte* other = even ? a + 2 * j + 2 : b + 2 * j - 2;
-            first[2 * j] = from[0];
-            first[2 * j + 1] = from[1];
-            second[2 * j] = other[0];
-            second[2 * j + 1] = other[1];
-        }
+        var (a, b) = FusedDot.Interleave(Vector256.Load((byte*)levels), Vector256.Load((byte*)levels + 32));
+        a.Store((byte*)first);
+        b.Store((byte*)second);
     }
 
     public const int ScalesPerGroup = 16;
