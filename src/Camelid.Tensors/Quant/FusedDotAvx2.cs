@@ -12,6 +12,8 @@ namespace Camelid.Tensors.Quant;
 /// per 256-bit step, and up to 8 tokens of a batch taken together over <see cref="InterleavedActivations"/>.
 /// Weights are unpacked in registers only, so each weight byte is read once and nothing is written back, which
 /// is what lets a decode step run near the memory bandwidth instead of unpacking rows through a scratch buffer.
+/// The kernels are compiled fully optimized on first use (AggressiveOptimization): their unoptimized first tier runs
+/// several times slower, and a server's first batch of each size would pay for it (steps of 270 ms instead of 70).
 /// </summary>
 internal static unsafe partial class FusedDot
 {
@@ -94,7 +96,7 @@ internal static unsafe partial class FusedDot
     /// (0..15) times the activations in 8 int32 lanes, times d_w·d_a, into its accumulator. The levels' −8
     /// offset comes once per row at the end, from the row's scales and the tokens' block sums.
     /// </summary>
-    [SkipLocalsInit]
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void DotQ4_0Avx2<T>(byte* row, InterleavedActivations group, float* y, long yStride) where T : struct, ITokenCount
     {
         int blocks = group.Chunks;
@@ -138,6 +140,7 @@ internal static unsafe partial class FusedDot
     }
 
     /// <summary>One block (34 bytes, 32 weights) per step; signed weights through |w| and a·sign(w).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void DotQ8_0Avx2<T>(byte* row, int blocks, sbyte* quants, float* scales, float* y, long yStride) where T : struct, ITokenCount
     {
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
@@ -192,17 +195,18 @@ internal static unsafe partial class FusedDot
 
     /// <summary>
     /// Q4_K, one super-block (144 bytes, 256 weights) per step: w = d·sc_j·q − dmin·m_j for sub-block j of 32.
-    /// The 32 bytes of nibbles at 16 + 32c hold sub-blocks 2c (low nibbles) and 2c+1 (high); each sub-block's 6-bit
-    /// scale multiplies the int16 sums inside vpmaddwd, so a token needs one conversion per super-block, and the
-    /// minimums meet the tokens' sub-block sums, all tokens in one vector. Several tokens take the two sub-blocks
-    /// together (<see cref="InterleavedPair"/>): three multiplies per token for 64 weights instead of four.
+    /// The levels are rearranged once per super-block for all tokens (<see cref="ArrangeQ4_K"/>) so that int16 word
+    /// j of every 128-bit lane holds sub-block j in all eight registers: a token's eight level × activation products
+    /// then add up as int16 (16 products a word, at most 16·15·127, no overflow) and one vpmaddwd applies all eight
+    /// scales, nine multiplies per token for 256 weights (this CPU class issues one a cycle, so they set the pace).
+    /// A token needs one conversion per super-block, and the minimums meet the tokens' sub-block sums, all tokens in one vector.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void DotQ4_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, Vector256<float>* spill, float* y, long yStride) where T : struct, ITokenCount
     {
         var nibbleMask = Vector256.Create((byte)0x0F);
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
         var acc = spill;
-        var pairScales = (Vector256<short>*)(spill + InterleavedActivations.MaxTokens);
         for (int t = 0; T.Count > 1 && t < T.Count; t++) // one token accumulates in acc0
             acc[t] = Vector256<float>.Zero;
         var minimums = Vector256<float>.Zero;
@@ -214,60 +218,89 @@ internal static unsafe partial class FusedDot
         {
             Prefetch(block, 3);
             UnpackQ4_KScales(block + 4, out ulong scaleBytes, out ulong minBytes);
-            // Both 128-bit lanes hold the 8 scales as int16, so one in-lane byte shuffle spreads any of them.
-            var scaleWords = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(scaleBytes).AsByte()).AsInt16()).AsByte();
-            if (T.Count > 4) // beside 8 tokens' sums the scales no longer fit the registers
-                for (int c = 0; c < 4; c++)
-                    pairScales[c] = Avx2.Shuffle(scaleWords, Q4_KPairScales[c]).AsInt16();
-            Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
-            for (int c = 0; c < 4; c++)
-            {
-                var qs = Vector256.Load(block + 16 + 32 * c);
-                var low = qs & nibbleMask;                                                  // sub-block 2c
-                var high = Vector256.ShiftRightLogical(qs.AsUInt16(), 4).AsByte() & nibbleMask; // sub-block 2c+1
-                sbyte* lowQ = q + 64 * T.Count * c, highQ = lowQ + 32 * T.Count;
-                if (T.Count == 1)
-                {
-                    l0 += SeparatePair(low, lowQ, Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[2 * c]).AsInt16(),
-                        high, highQ, Avx2.Shuffle(scaleWords, Q4_KScaleBroadcast[2 * c + 1]).AsInt16());
-                    continue;
-                }
-                var (first, second) = Interleave(low, high);
-                var pairScale = T.Count > 4 ? pairScales[c] : Avx2.Shuffle(scaleWords, Q4_KPairScales[c]).AsInt16();
-                l0 += InterleavedPair(first, lowQ, second, highQ, pairScale);
-                l1 += InterleavedPair(first, lowQ + 32, second, highQ + 32, pairScale);
-                if (T.Count > 2) l2 += InterleavedPair(first, lowQ + 64, second, highQ + 64, pairScale);
-                if (T.Count > 3) l3 += InterleavedPair(first, lowQ + 96, second, highQ + 96, pairScale);
-                if (T.Count > 4) l4 += InterleavedPair(first, lowQ + 128, second, highQ + 128, pairScale);
-                if (T.Count > 5) l5 += InterleavedPair(first, lowQ + 160, second, highQ + 160, pairScale);
-                if (T.Count > 6) l6 += InterleavedPair(first, lowQ + 192, second, highQ + 192, pairScale);
-                if (T.Count > 7) l7 += InterleavedPair(first, lowQ + 224, second, highQ + 224, pairScale);
-            }
+            // Word j of both 128-bit lanes: the scale of sub-block j, as the arranged levels hold it.
+            var scaleWords = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(scaleBytes).AsByte()).AsInt16());
+            // The 32 bytes of nibbles at 16 + 32c hold sub-blocks 2c (low nibbles) and 2c+1 (high).
+            var qs0 = Vector256.Load(block + 16);
+            var qs1 = Vector256.Load(block + 48);
+            var qs2 = Vector256.Load(block + 80);
+            var qs3 = Vector256.Load(block + 112);
+            var levels = ArrangeQ4_K(
+                qs0 & nibbleMask, Vector256.ShiftRightLogical(qs0.AsUInt16(), 4).AsByte() & nibbleMask,
+                qs1 & nibbleMask, Vector256.ShiftRightLogical(qs1.AsUInt16(), 4).AsByte() & nibbleMask,
+                qs2 & nibbleMask, Vector256.ShiftRightLogical(qs2.AsUInt16(), 4).AsByte() & nibbleMask,
+                qs3 & nibbleMask, Vector256.ShiftRightLogical(qs3.AsUInt16(), 4).AsByte() & nibbleMask);
             float dw = halfToSingle[*(ushort*)block], dminw = halfToSingle[*(ushort*)(block + 2)];
+            for (int t = 0; t < T.Count; t++)
+            {
+                // Register k of token t sits at q + 32·(k·T + t).
+                sbyte* qt = q + 32 * t;
+                int stride = 32 * T.Count;
+                var products = Avx2.MultiplyAddAdjacent(levels.R0, Vector256.Load(qt)) + Avx2.MultiplyAddAdjacent(levels.R1, Vector256.Load(qt + stride))
+                    + (Avx2.MultiplyAddAdjacent(levels.R2, Vector256.Load(qt + 2 * stride)) + Avx2.MultiplyAddAdjacent(levels.R3, Vector256.Load(qt + 3 * stride)))
+                    + (Avx2.MultiplyAddAdjacent(levels.R4, Vector256.Load(qt + 4 * stride)) + Avx2.MultiplyAddAdjacent(levels.R5, Vector256.Load(qt + 5 * stride))
+                    + (Avx2.MultiplyAddAdjacent(levels.R6, Vector256.Load(qt + 6 * stride)) + Avx2.MultiplyAddAdjacent(levels.R7, Vector256.Load(qt + 7 * stride))));
+                var lanes = Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(products, scaleWords));
+                var d = Vector256.Create(dw * scales[InterleavedActivations.ScaleSlot(t)]);
+                if (T.Count == 1)
+                    acc0 = Fma.MultiplyAdd(lanes, d, acc0);
+                else
+                    acc[t] = Fma.MultiplyAdd(lanes, d, acc[t]);
+            }
             var mins = Vector128.WidenLower(Vector128.CreateScalar(minBytes).AsByte()).AsInt16();
             if (T.Count == 1)
             {
                 // One token: scalar products, which round the same as the vector lanes below.
-                float da = scales[0];
-                minimum0 -= dminw * da * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Vector128.Load(sums)));
-                acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(l0), Vector256.Create(dw * da), acc0);
+                minimum0 -= dminw * scales[0] * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Vector128.Load(sums)));
                 continue;
             }
-            var da0123 = Vector256.Load(scales);
-            var da4567 = Vector256.Load(scales + 8);
-            ScaleInto<T>(acc, Vector256.Create(dw) * da0123, Vector256.Create(dw) * da4567, l0, l1, l2, l3, l4, l5, l6, l7);
             // Σ_j m_j·Σa_j of every token, exact in int32: register k holds tokens k and k+4, so two rounds of
             // pairwise sums leave tokens 0..7 in order.
             var mins2 = Vector256.Create(mins);
             var total = Avx2.HorizontalAdd(
                 Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums)), Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums + 16))),
                 Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums + 32)), Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums + 48))));
-            minimums -= Vector256.Create(dminw) * InOrder(da0123, da4567) * Avx.ConvertToVector256Single(total);
+            minimums -= Vector256.Create(dminw) * InOrder(Vector256.Load(scales), Vector256.Load(scales + 8)) * Avx.ConvertToVector256Single(total);
         }
         if (T.Count == 1)
             y[0] = Vector256.Sum(acc0) + minimum0;
         else
             StoreTotals<T>(acc, minimums, y, yStride);
+    }
+
+    /// <summary>A Q4_K super-block's eight registers of levels, or a token's activations laid out to meet them.</summary>
+    internal struct Q4_KRegisters
+    {
+        public Vector256<byte> R0, R1, R2, R3, R4, R5, R6, R7;
+    }
+
+    /// <summary>
+    /// Sub-blocks 0..7 of a Q4_K super-block (32 levels each, in order) rearranged so that int16 word j of each
+    /// 128-bit lane of every output register holds two levels of sub-block j: each pair of sub-blocks (2c, 2c+1) is
+    /// interleaved word by word, which makes dword k of a lane hold words k of both, and a 4 × 4 transpose of
+    /// dwords then gathers pair c into dword c. Only in-lane unpacks, eight per four registers.
+    /// <see cref="InterleavedActivations"/> rearranges each token's activations with this same function.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Q4_KRegisters ArrangeQ4_K(Vector256<byte> s0, Vector256<byte> s1, Vector256<byte> s2, Vector256<byte> s3,
+        Vector256<byte> s4, Vector256<byte> s5, Vector256<byte> s6, Vector256<byte> s7)
+    {
+        var (r0, r1, r2, r3) = TransposeDwords(Avx2.UnpackLow(s0.AsInt16(), s1.AsInt16()), Avx2.UnpackLow(s2.AsInt16(), s3.AsInt16()),
+            Avx2.UnpackLow(s4.AsInt16(), s5.AsInt16()), Avx2.UnpackLow(s6.AsInt16(), s7.AsInt16()));
+        var (r4, r5, r6, r7) = TransposeDwords(Avx2.UnpackHigh(s0.AsInt16(), s1.AsInt16()), Avx2.UnpackHigh(s2.AsInt16(), s3.AsInt16()),
+            Avx2.UnpackHigh(s4.AsInt16(), s5.AsInt16()), Avx2.UnpackHigh(s6.AsInt16(), s7.AsInt16()));
+        return new Q4_KRegisters { R0 = r0, R1 = r1, R2 = r2, R3 = r3, R4 = r4, R5 = r5, R6 = r6, R7 = r7 };
+    }
+
+    /// <summary>In each 128-bit lane, dword j of output i is dword i of input j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector256<byte>, Vector256<byte>, Vector256<byte>, Vector256<byte>) TransposeDwords(Vector256<short> a, Vector256<short> b, Vector256<short> c, Vector256<short> d)
+    {
+        var ab01 = Avx2.UnpackLow(a.AsInt32(), b.AsInt32()).AsInt64();
+        var ab23 = Avx2.UnpackHigh(a.AsInt32(), b.AsInt32()).AsInt64();
+        var cd01 = Avx2.UnpackLow(c.AsInt32(), d.AsInt32()).AsInt64();
+        var cd23 = Avx2.UnpackHigh(c.AsInt32(), d.AsInt32()).AsInt64();
+        return (Avx2.UnpackLow(ab01, cd01).AsByte(), Avx2.UnpackHigh(ab01, cd01).AsByte(), Avx2.UnpackLow(ab23, cd23).AsByte(), Avx2.UnpackHigh(ab23, cd23).AsByte());
     }
 
     /// <summary>Two sub-blocks of one token in natural order: levels × activations summed in pairs, times each
@@ -323,24 +356,6 @@ internal static unsafe partial class FusedDot
             y[t * yStride] = Vector256.Sum(acc[t]) + scalarTerms.GetElement(t);
     }
 
-    /// <summary>In-lane byte shuffles that broadcast int16 scale j (bytes 2j, 2j+1) of a 128-bit lane to all 8 of its words.</summary>
-    static readonly Vector256<byte>[] Q4_KScaleBroadcast = Enumerable.Range(0, 8).Select(j =>
-    {
-        var index = new byte[32];
-        for (int i = 0; i < 32; i++)
-            index[i] = (byte)(2 * j + (i & 1));
-        return Vector256.Create(index);
-    }).ToArray();
-
-    /// <summary>In-lane byte shuffles that put int16 scale 2c in the even words of a 128-bit lane and scale 2c+1 in the odd ones.</summary>
-    static readonly Vector256<byte>[] Q4_KPairScales = Enumerable.Range(0, 4).Select(c =>
-    {
-        var index = new byte[32];
-        for (int i = 0; i < 32; i++)
-            index[i] = (byte)(2 * (2 * c + (i >> 1 & 1)) + (i & 1));
-        return Vector256.Create(index);
-    }).ToArray();
-
     /// <summary>Swaps the two words of every dword.</summary>
     static readonly Vector256<byte> SwapAdjacentWords = Vector256.Create(Enumerable.Range(0, 32).Select(i => (byte)(i ^ 2)).ToArray());
 
@@ -350,6 +365,7 @@ internal static unsafe partial class FusedDot
     /// byte shuffle) multiply the pair sums in vpmaddwd; the −32 offset meets the tokens' sub-block sums. Several
     /// tokens take two registers together (<see cref="InterleavedPair"/>), as Q4_K takes two sub-blocks.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void DotQ6_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, Vector256<float>* spill, float* y, long yStride) where T : struct, ITokenCount
     {
         var nibbleMask = Vector256.Create((byte)0x0F);

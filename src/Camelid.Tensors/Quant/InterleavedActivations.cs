@@ -21,7 +21,7 @@ internal sealed unsafe class InterleavedActivations
     public GgmlType Type { get; private set; }
     public int Tokens { get; private set; }
     public int Chunks { get; private set; }       // of 32 values: Q4_0 and Q8_0 blocks, two Q6_K sub-blocks, one Q4_K sub-block
-    public sbyte* Quants { get; private set; }    // (chunks, tokens, 32) levels; for the K-quants and several tokens, pairs of chunks rearranged (InterleaveChunkPair)
+    public sbyte* Quants { get; private set; }    // (chunks, tokens, 32) levels; Q4_K's rearranged per super-block (ArrangeQ4_KSuperBlock), Q6_K's for several tokens in pairs of chunks (InterleaveChunkPair)
     public float* Scales { get; private set; }    // (scale groups, 16): tokens 0..3 twice, then 4..7 twice (absent tokens 0), see ScaleSlot
     public float* GroupSums { get; private set; } // Q4_0 (tokens, chunks): scale × the block's sum of levels, read in place from the QuantizedActivations
 
@@ -52,7 +52,10 @@ internal sealed unsafe class InterleavedActivations
         {
             sbyte* q = act.Quants(first + t);
             float* lanes = act.LaneScales(first + t);
-            if (kQuant && count > 1) // one token keeps natural order: pairing costs it more shuffles than it saves
+            if (type == GgmlType.Q4_K)
+                for (int c = 0; c < chunks; c += 8)
+                    ArrangeQ4_KSuperBlock(q + 32 * c, Quants + (long)c * count * 32 + 32 * t, count);
+            else if (type == GgmlType.Q6_K && count > 1) // one token keeps natural order: pairing costs it more shuffles than it saves
                 for (int c = 0; c < chunks; c += 2)
                     InterleaveChunkPair(q + 32 * c, Quants + ((long)c * count + t) * 32, Quants + ((long)(c + 1) * count + t) * 32);
             else
@@ -86,9 +89,31 @@ internal sealed unsafe class InterleavedActivations
     }
 
     /// <summary>
-    /// Two chunks (32 levels at <paramref name="levels"/>, then the next 32) rearranged exactly as the K-quant kernels
-    /// rearrange the two registers of weights they pair for several tokens (<see cref="FusedDot.Interleave"/>: Q4_K's
-    /// two sub-blocks, two of Q6_K's registers), so each int16 word meets the weights of the same positions.
+    /// One token's 256 levels of a Q4_K super-block rearranged exactly as the kernel rearranges the weights
+    /// (<see cref="FusedDot.ArrangeQ4_K"/>), register k stored at <paramref name="target"/> + 32·k·<paramref name="tokens"/>
+    /// (the other tokens' registers k in between).
+    /// </summary>
+    static void ArrangeQ4_KSuperBlock(sbyte* levels, sbyte* target, int tokens)
+    {
+        var l = (byte*)levels;
+        var arranged = FusedDot.ArrangeQ4_K(Vector256.Load(l), Vector256.Load(l + 32), Vector256.Load(l + 64), Vector256.Load(l + 96),
+            Vector256.Load(l + 128), Vector256.Load(l + 160), Vector256.Load(l + 192), Vector256.Load(l + 224));
+        long next = 32L * tokens;
+        var t = (byte*)target;
+        arranged.R0.Store(t);
+        arranged.R1.Store(t + next);
+        arranged.R2.Store(t + 2 * next);
+        arranged.R3.Store(t + 3 * next);
+        arranged.R4.Store(t + 4 * next);
+        arranged.R5.Store(t + 5 * next);
+        arranged.R6.Store(t + 6 * next);
+        arranged.R7.Store(t + 7 * next);
+    }
+
+    /// <summary>
+    /// Two chunks (32 levels at <paramref name="levels"/>, then the next 32) rearranged exactly as the Q6_K kernel
+    /// rearranges the two registers of weights it pairs for several tokens (<see cref="FusedDot.Interleave"/>), so each
+    /// int16 word meets the weights of the same positions.
     /// </summary>
     static void InterleaveChunkPair(sbyte* levels, sbyte* first, sbyte* second)
     {
@@ -102,5 +127,5 @@ internal sealed unsafe class InterleavedActivations
     /// <summary>Where token t's scale of a group sits (and again 4 floats later): each 8-float half holds 4 tokens
     /// in both 128-bit lanes, so an in-lane permute broadcasts one token's product with the weight scale, and a
     /// blend of the two halves gives all 8 tokens in order.</summary>
-    static int ScaleSlot(int t) => t < 4 ? t : 4 + t;
+    internal static int ScaleSlot(int t) => t < 4 ? t : 4 + t;
 }
