@@ -8,8 +8,9 @@ namespace Camelid.Tensors.Quant;
 
 /// <summary>
 /// The in-place decode kernels for CPUs with AVX2 but not AVX-512 (most desktop and many server x86 CPUs):
-/// the integer bounds of the 512-bit kernels, one block (Q4_0, Q8_0) or one 64-weight register pair (K-quants)
-/// per 256-bit step, and up to 8 tokens of a batch taken together over <see cref="InterleavedActivations"/>.
+/// the integer bounds of the 512-bit kernels, one block (Q4_0, Q8_0), one super-block (Q4_K, its levels rearranged
+/// once in registers) or one 64-weight register pair (Q6_K) per step, and up to 8 tokens of a batch taken together
+/// over <see cref="InterleavedActivations"/>.
 /// Weights are unpacked in registers only, so each weight byte is read once and nothing is written back, which
 /// is what lets a decode step run near the memory bandwidth instead of unpacking rows through a scratch buffer.
 /// The kernels are compiled fully optimized on first use (AggressiveOptimization): their unoptimized first tier runs
