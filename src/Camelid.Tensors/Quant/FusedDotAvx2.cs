@@ -53,7 +53,7 @@ internal static unsafe partial class FusedDot
     [SkipLocalsInit]
     static void DotInterleavedAvx2<T>(byte* row, InterleavedActivations group, float* y, long yStride) where T : struct, ITokenCount
     {
-        // The K-quant kernels' accumulators and weight scales for more tokens than the registers hold; allocated
+        // The K-quant kernels' accumulators (and Q6_K's pair scales) for more tokens than the registers hold; allocated
         // here because a kernel with stackalloc of its own runs slower (its frame setup and register use).
         var spill = stackalloc Vector256<float>[InterleavedActivations.MaxTokens + 4];
         switch (group.Type)
@@ -323,7 +323,7 @@ internal static unsafe partial class FusedDot
     internal static (Vector256<byte> First, Vector256<byte> Second) Interleave(Vector256<byte> a, Vector256<byte> b) =>
         (Avx2.Blend(a.AsInt16(), b.AsInt16(), 0xAA).AsByte(), Avx2.Shuffle(Avx2.Blend(b.AsInt16(), a.AsInt16(), 0xAA).AsByte(), SwapAdjacentWords));
 
-    /// <summary>Two sub-blocks of one token, their words interleaved (see <see cref="InterleavedActivations"/>): levels ×
+    /// <summary>Two registers of one token, their words interleaved (see <see cref="Interleave"/>): levels ×
     /// activations summed in fours, then each word times its sub-block's scale and summed in pairs (vpmaddwd).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<int> InterleavedPair(Vector256<byte> first, sbyte* firstQ, Vector256<byte> second, sbyte* secondQ, Vector256<short> pairScale) =>
@@ -364,7 +364,8 @@ internal static unsafe partial class FusedDot
     /// Q6_K, one super-block (210 bytes, 256 weights) per step: w = d·sc_j·(q − 32) for sub-block j of 16. Each
     /// 32-byte register of 6-bit levels spans two sub-blocks, whose signed scales (spread per 128-bit lane by one
     /// byte shuffle) multiply the pair sums in vpmaddwd; the −32 offset meets the tokens' sub-block sums. Several
-    /// tokens take two registers together (<see cref="InterleavedPair"/>), as Q4_K takes two sub-blocks.
+    /// tokens take two registers together (<see cref="InterleavedPair"/>): 6-bit levels leave room in an int16 word
+    /// for the products of two registers only, so the eight-register arrangement of Q4_K does not apply.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void DotQ6_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, Vector256<float>* spill, float* y, long yStride) where T : struct, ITokenCount
@@ -415,26 +416,20 @@ internal static unsafe partial class FusedDot
                         + SeparatePair(r2, c2, Avx2.Shuffle(halfScales, Q6_KPairIndex(2)).AsInt16(), r3, c3, Avx2.Shuffle(halfScales, Q6_KPairIndex(3)).AsInt16());
                     continue;
                 }
-                var (first, second) = Interleave(r0, r1);
-                var pairScale = T.Count > 4 ? pairScales[2 * half] : Avx2.Shuffle(halfScales, Q6_KPairScales[0]).AsInt16();
-                l0 += InterleavedPair(first, c0, second, c1, pairScale);
-                l1 += InterleavedPair(first, c0 + 32, second, c1 + 32, pairScale);
-                if (T.Count > 2) l2 += InterleavedPair(first, c0 + 64, second, c1 + 64, pairScale);
-                if (T.Count > 3) l3 += InterleavedPair(first, c0 + 96, second, c1 + 96, pairScale);
-                if (T.Count > 4) l4 += InterleavedPair(first, c0 + 128, second, c1 + 128, pairScale);
-                if (T.Count > 5) l5 += InterleavedPair(first, c0 + 160, second, c1 + 160, pairScale);
-                if (T.Count > 6) l6 += InterleavedPair(first, c0 + 192, second, c1 + 192, pairScale);
-                if (T.Count > 7) l7 += InterleavedPair(first, c0 + 224, second, c1 + 224, pairScale);
-                (first, second) = Interleave(r2, r3);
-                pairScale = T.Count > 4 ? pairScales[2 * half + 1] : Avx2.Shuffle(halfScales, Q6_KPairScales[1]).AsInt16();
-                l0 += InterleavedPair(first, c2, second, c3, pairScale);
-                l1 += InterleavedPair(first, c2 + 32, second, c3 + 32, pairScale);
-                if (T.Count > 2) l2 += InterleavedPair(first, c2 + 64, second, c3 + 64, pairScale);
-                if (T.Count > 3) l3 += InterleavedPair(first, c2 + 96, second, c3 + 96, pairScale);
-                if (T.Count > 4) l4 += InterleavedPair(first, c2 + 128, second, c3 + 128, pairScale);
-                if (T.Count > 5) l5 += InterleavedPair(first, c2 + 160, second, c3 + 160, pairScale);
-                if (T.Count > 6) l6 += InterleavedPair(first, c2 + 192, second, c3 + 192, pairScale);
-                if (T.Count > 7) l7 += InterleavedPair(first, c2 + 224, second, c3 + 224, pairScale);
+                for (int pair = 0; pair < 2; pair++) // registers (r0, r1), then (r2, r3)
+                {
+                    var (first, second) = pair == 0 ? Interleave(r0, r1) : Interleave(r2, r3);
+                    sbyte* firstQ = pair == 0 ? c0 : c2, secondQ = firstQ + 32 * T.Count;
+                    var pairScale = T.Count > 4 ? pairScales[2 * half + pair] : Avx2.Shuffle(halfScales, Q6_KPairScales[pair]).AsInt16();
+                    l0 += InterleavedPair(first, firstQ, second, secondQ, pairScale);
+                    l1 += InterleavedPair(first, firstQ + 32, second, secondQ + 32, pairScale);
+                    if (T.Count > 2) l2 += InterleavedPair(first, firstQ + 64, second, secondQ + 64, pairScale);
+                    if (T.Count > 3) l3 += InterleavedPair(first, firstQ + 96, second, secondQ + 96, pairScale);
+                    if (T.Count > 4) l4 += InterleavedPair(first, firstQ + 128, second, secondQ + 128, pairScale);
+                    if (T.Count > 5) l5 += InterleavedPair(first, firstQ + 160, second, secondQ + 160, pairScale);
+                    if (T.Count > 6) l6 += InterleavedPair(first, firstQ + 192, second, secondQ + 192, pairScale);
+                    if (T.Count > 7) l7 += InterleavedPair(first, firstQ + 224, second, secondQ + 224, pairScale);
+                }
             }
             float dw = halfToSingle[*(ushort*)(block + 208)];
             if (T.Count == 1)
