@@ -53,14 +53,14 @@ internal static unsafe partial class FusedDot
     [SkipLocalsInit]
     static void DotInterleavedAvx2<T>(byte* row, InterleavedActivations group, float* y, long yStride) where T : struct, ITokenCount
     {
-        // The K-quant kernels' accumulators (and Q6_K's pair scales) for more tokens than the registers hold; allocated
-        // here because a kernel with stackalloc of its own runs slower (its frame setup and register use).
+        // Q6_K's accumulators and pair scales, more than the registers hold beside its levels; allocated here because
+        // a kernel with stackalloc of its own runs slower (its frame setup and register use).
         var spill = stackalloc Vector256<float>[InterleavedActivations.MaxTokens + 4];
         switch (group.Type)
         {
             case GgmlType.Q4_0: DotQ4_0Avx2<T>(row, group, y, yStride); break;
             case GgmlType.Q8_0: DotQ8_0Avx2<T>(row, group.Chunks, group.Quants, group.Scales, y, yStride); break;
-            case GgmlType.Q4_K: DotQ4_KAvx2<T>(row, group.Chunks / 8, group.Quants, group.Scales, group.SubBlockSums, spill, y, yStride); break;
+            case GgmlType.Q4_K: DotQ4_KAvx2<T>(row, group.Chunks / 8, group.Quants, group.Scales, group.SubBlockSums, y, yStride); break;
             case GgmlType.Q6_K: DotQ6_KAvx2<T>(row, group.Chunks / 8, group.Quants, group.Scales, group.SubBlockSums, spill, y, yStride); break;
             default: throw new NotSupportedException($"{group.Type} has no AVX2 kernel");
         }
@@ -200,73 +200,138 @@ internal static unsafe partial class FusedDot
     /// j of every 128-bit lane holds sub-block j in all eight registers: a token's eight level × activation products
     /// then add up as int16 (16 products a word, at most 16·15·127, no overflow) and one vpmaddwd applies all eight
     /// scales, nine multiplies per token for 256 weights (this CPU class issues one a cycle, so they set the pace).
-    /// A token needs one conversion per super-block, and the minimums meet the tokens' sub-block sums, all tokens in one vector.
+    /// Each token's eight int32 lanes are summed exactly per super-block (<see cref="InTokenOrder{T}"/>), so all tokens
+    /// share one conversion and one FMA per super-block, as the minimums meet the tokens' sub-block sums.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void DotQ4_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, Vector256<float>* spill, float* y, long yStride) where T : struct, ITokenCount
+    static void DotQ4_KAvx2<T>(byte* row, int superBlocks, sbyte* quants, float* scales, short* sums, float* y, long yStride) where T : struct, ITokenCount
     {
-        var nibbleMask = Vector256.Create((byte)0x0F);
+        if (T.Count == 1)
+        {
+            y[0] = DotQ4_KOneToken(row, superBlocks, quants, scales, sums);
+            return;
+        }
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;
-        var acc = spill;
-        for (int t = 0; T.Count > 1 && t < T.Count; t++) // one token accumulates in acc0
-            acc[t] = Vector256<float>.Zero;
+        var totals = Vector256<float>.Zero; // token t in lane t
         var minimums = Vector256<float>.Zero;
-        float minimum0 = 0;
-        var acc0 = Vector256<float>.Zero; // one token's accumulator stays in a register
         byte* block = row;
         sbyte* q = quants;
         for (int b = 0; b < superBlocks; b++, block += Q4_KBytes, q += 256 * T.Count, scales += InterleavedActivations.ScalesPerGroup, sums += 64)
         {
-            Prefetch(block, 3);
-            UnpackQ4_KScales(block + 4, out ulong scaleBytes, out ulong minBytes);
-            // Word j of both 128-bit lanes: the scale of sub-block j, as the arranged levels hold it.
-            var scaleWords = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(scaleBytes).AsByte()).AsInt16());
-            // The 32 bytes of nibbles at 16 + 32c hold sub-blocks 2c (low nibbles) and 2c+1 (high).
-            var qs0 = Vector256.Load(block + 16);
-            var qs1 = Vector256.Load(block + 48);
-            var qs2 = Vector256.Load(block + 80);
-            var qs3 = Vector256.Load(block + 112);
-            var levels = ArrangeQ4_K(
-                qs0 & nibbleMask, Vector256.ShiftRightLogical(qs0.AsUInt16(), 4).AsByte() & nibbleMask,
-                qs1 & nibbleMask, Vector256.ShiftRightLogical(qs1.AsUInt16(), 4).AsByte() & nibbleMask,
-                qs2 & nibbleMask, Vector256.ShiftRightLogical(qs2.AsUInt16(), 4).AsByte() & nibbleMask,
-                qs3 & nibbleMask, Vector256.ShiftRightLogical(qs3.AsUInt16(), 4).AsByte() & nibbleMask);
+            var levels = ArrangedQ4_K(block, out var scaleWords, out var mins);
             float dw = halfToSingle[*(ushort*)block], dminw = halfToSingle[*(ushort*)(block + 2)];
-            for (int t = 0; t < T.Count; t++)
-            {
-                // Register k of token t sits at q + 32·(k·T + t).
-                sbyte* qt = q + 32 * t;
-                int stride = 32 * T.Count;
-                var products = Avx2.MultiplyAddAdjacent(levels.R0, Vector256.Load(qt)) + Avx2.MultiplyAddAdjacent(levels.R1, Vector256.Load(qt + stride))
-                    + (Avx2.MultiplyAddAdjacent(levels.R2, Vector256.Load(qt + 2 * stride)) + Avx2.MultiplyAddAdjacent(levels.R3, Vector256.Load(qt + 3 * stride)))
-                    + (Avx2.MultiplyAddAdjacent(levels.R4, Vector256.Load(qt + 4 * stride)) + Avx2.MultiplyAddAdjacent(levels.R5, Vector256.Load(qt + 5 * stride))
-                    + (Avx2.MultiplyAddAdjacent(levels.R6, Vector256.Load(qt + 6 * stride)) + Avx2.MultiplyAddAdjacent(levels.R7, Vector256.Load(qt + 7 * stride))));
-                var lanes = Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(products, scaleWords));
-                var d = Vector256.Create(dw * scales[InterleavedActivations.ScaleSlot(t)]);
-                if (T.Count == 1)
-                    acc0 = Fma.MultiplyAdd(lanes, d, acc0);
-                else
-                    acc[t] = Fma.MultiplyAdd(lanes, d, acc[t]);
-            }
-            var mins = Vector128.WidenLower(Vector128.CreateScalar(minBytes).AsByte()).AsInt16();
-            if (T.Count == 1)
-            {
-                // One token: scalar products, which round the same as the vector lanes below.
-                minimum0 -= dminw * scales[0] * Vector128.Sum(Sse2.MultiplyAddAdjacent(mins, Vector128.Load(sums)));
-                continue;
-            }
+            var tokens = InOrder(Vector256.Load(scales), Vector256.Load(scales + 8));
+            totals = Fma.MultiplyAdd(Avx.ConvertToVector256Single(SuperBlockSums<T>(levels, q, scaleWords)), Vector256.Create(dw) * tokens, totals);
             // Σ_j m_j·Σa_j of every token, exact in int32: register k holds tokens k and k+4, so two rounds of
             // pairwise sums leave tokens 0..7 in order.
             var mins2 = Vector256.Create(mins);
-            var total = Avx2.HorizontalAdd(
+            var minSums = Avx2.HorizontalAdd(
                 Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums)), Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums + 16))),
                 Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums + 32)), Avx2.MultiplyAddAdjacent(mins2, Vector256.Load(sums + 48))));
-            minimums -= Vector256.Create(dminw) * InOrder(Vector256.Load(scales), Vector256.Load(scales + 8)) * Avx.ConvertToVector256Single(total);
+            minimums -= Vector256.Create(dminw) * tokens * Avx.ConvertToVector256Single(minSums);
         }
-        if (T.Count == 1)
-            y[0] = Vector256.Sum(acc0) + minimum0;
-        else
-            StoreTotals<T>(acc, minimums, y, yStride);
+        StoreLanes<T>(totals + minimums, y, yStride);
+    }
+
+    /// <summary>
+    /// <see cref="DotQ4_KAvx2{T}"/> for one token, rounding exactly as its lane there: the same exact int32 sums per
+    /// super-block, then the same float steps in scalar form. The sums of two super-blocks and their minimum terms
+    /// share one horizontal-add tree, so a lone token pays about as little for them as a lane-wise FMA would.
+    /// </summary>
+    static float DotQ4_KOneToken(byte* row, int superBlocks, sbyte* q, float* scales, short* sums)
+    {
+        float* halfToSingle = HalfPrecision.SingleOfHalfBits;
+        float total = 0, minimum = 0;
+        byte* block = row;
+        for (int b = 0; b < superBlocks; b += 2, block += 2 * Q4_KBytes, q += 512, scales += 2 * InterleavedActivations.ScalesPerGroup, sums += 128)
+        {
+            var levels = ArrangedQ4_K(block, out var scaleWords, out var mins);
+            var lanes = SuperBlockLanes(levels, q, 32, scaleWords);
+            var minLanes = Sse2.MultiplyAddAdjacent(mins, Vector128.Load(sums));
+            var nextLanes = Vector256<int>.Zero;
+            var nextMinLanes = Vector128<int>.Zero;
+            bool pair = b + 1 < superBlocks;
+            if (pair)
+            {
+                levels = ArrangedQ4_K(block + Q4_KBytes, out scaleWords, out mins);
+                nextLanes = SuperBlockLanes(levels, q + 256, 32, scaleWords);
+                nextMinLanes = Sse2.MultiplyAddAdjacent(mins, Vector128.Load(sums + 64));
+            }
+            // [this, next, this minimum, next minimum] in both halves' low and high parts, then added.
+            var tree = Avx2.HorizontalAdd(Avx2.HorizontalAdd(lanes, nextLanes), Avx2.HorizontalAdd(Vector256.Create(minLanes, Vector128<int>.Zero), Vector256.Create(nextMinLanes, Vector128<int>.Zero)));
+            var sumsOfBoth = Sse2.ConvertToVector128Single(tree.GetLower() + tree.GetUpper());
+            total = MathF.FusedMultiplyAdd(sumsOfBoth.GetElement(0), halfToSingle[*(ushort*)block] * scales[0], total);
+            minimum -= halfToSingle[*(ushort*)(block + 2)] * scales[0] * sumsOfBoth.GetElement(2);
+            if (pair)
+            {
+                total = MathF.FusedMultiplyAdd(sumsOfBoth.GetElement(1), halfToSingle[*(ushort*)(block + Q4_KBytes)] * scales[InterleavedActivations.ScalesPerGroup], total);
+                minimum -= halfToSingle[*(ushort*)(block + Q4_KBytes + 2)] * scales[InterleavedActivations.ScalesPerGroup] * sumsOfBoth.GetElement(3);
+            }
+        }
+        return total + minimum;
+    }
+
+    /// <summary>A Q4_K super-block's levels arranged for the tokens (<see cref="ArrangeQ4_K"/>), with its sub-blocks'
+    /// scales as int16 words j of both 128-bit lanes (as the arranged levels hold them) and its minimums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Q4_KRegisters ArrangedQ4_K(byte* block, out Vector256<short> scaleWords, out Vector128<short> mins)
+    {
+        Prefetch(block, 3);
+        UnpackQ4_KScales(block + 4, out ulong scaleBytes, out ulong minBytes);
+        scaleWords = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(scaleBytes).AsByte()).AsInt16());
+        mins = Vector128.WidenLower(Vector128.CreateScalar(minBytes).AsByte()).AsInt16();
+        // The 32 bytes of nibbles at 16 + 32c hold sub-blocks 2c (low nibbles) and 2c+1 (high).
+        var nibbleMask = Vector256.Create((byte)0x0F);
+        var qs0 = Vector256.Load(block + 16);
+        var qs1 = Vector256.Load(block + 48);
+        var qs2 = Vector256.Load(block + 80);
+        var qs3 = Vector256.Load(block + 112);
+        return ArrangeQ4_K(
+            qs0 & nibbleMask, Vector256.ShiftRightLogical(qs0.AsUInt16(), 4).AsByte() & nibbleMask,
+            qs1 & nibbleMask, Vector256.ShiftRightLogical(qs1.AsUInt16(), 4).AsByte() & nibbleMask,
+            qs2 & nibbleMask, Vector256.ShiftRightLogical(qs2.AsUInt16(), 4).AsByte() & nibbleMask,
+            qs3 & nibbleMask, Vector256.ShiftRightLogical(qs3.AsUInt16(), 4).AsByte() & nibbleMask);
+    }
+
+    /// <summary>One token's products with a super-block, eight int32 lanes: its activations' register k sits at
+    /// q + k·stride. The eight registers' products add up as int16, and one vpmaddwd applies the sub-block scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<int> SuperBlockLanes(in Q4_KRegisters levels, sbyte* q, int stride, Vector256<short> scaleWords)
+    {
+        var products = Avx2.MultiplyAddAdjacent(levels.R0, Vector256.Load(q)) + Avx2.MultiplyAddAdjacent(levels.R1, Vector256.Load(q + stride))
+            + (Avx2.MultiplyAddAdjacent(levels.R2, Vector256.Load(q + 2 * stride)) + Avx2.MultiplyAddAdjacent(levels.R3, Vector256.Load(q + 3 * stride)))
+            + (Avx2.MultiplyAddAdjacent(levels.R4, Vector256.Load(q + 4 * stride)) + Avx2.MultiplyAddAdjacent(levels.R5, Vector256.Load(q + 5 * stride))
+            + (Avx2.MultiplyAddAdjacent(levels.R6, Vector256.Load(q + 6 * stride)) + Avx2.MultiplyAddAdjacent(levels.R7, Vector256.Load(q + 7 * stride))));
+        return Avx2.MultiplyAddAdjacent(products, scaleWords);
+    }
+
+    /// <summary>Every token's super-block sum in its int32 lane (token t's register k at q + 32·(k·T + t)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<int> SuperBlockSums<T>(in Q4_KRegisters levels, sbyte* q, Vector256<short> scaleWords) where T : struct, ITokenCount
+    {
+        int stride = 32 * T.Count;
+        var zero = Vector256<int>.Zero;
+        return InTokenOrder<T>(
+            Avx2.HorizontalAdd(SuperBlockLanes(levels, q, stride, scaleWords), SuperBlockLanes(levels, q + 32, stride, scaleWords)),
+            T.Count > 2 ? Avx2.HorizontalAdd(SuperBlockLanes(levels, q + 64, stride, scaleWords), T.Count > 3 ? SuperBlockLanes(levels, q + 96, stride, scaleWords) : zero) : zero,
+            T.Count > 4 ? Avx2.HorizontalAdd(SuperBlockLanes(levels, q + 128, stride, scaleWords), T.Count > 5 ? SuperBlockLanes(levels, q + 160, stride, scaleWords) : zero) : zero,
+            T.Count > 6 ? Avx2.HorizontalAdd(SuperBlockLanes(levels, q + 192, stride, scaleWords), T.Count > 7 ? SuperBlockLanes(levels, q + 224, stride, scaleWords) : zero) : zero);
+    }
+
+    /// <summary>
+    /// Tokens 0..7's sums of eight int32 lanes each, token t in lane t, from the pairwise horizontal adds of tokens
+    /// (0, 1), (2, 3), (4, 5) and (6, 7): one more round leaves tokens 0..3 and 4..7 in the low and high 128-bit
+    /// lanes' halves, and one swap adds the halves. Shuffle-port work, where a conversion and FMA per token would
+    /// queue with the multiplies.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<int> InTokenOrder<T>(Vector256<int> pair01, Vector256<int> pair23, Vector256<int> pair45, Vector256<int> pair67) where T : struct, ITokenCount
+    {
+        var tokens0123 = Avx2.HorizontalAdd(pair01, pair23);
+        if (T.Count <= 4)
+            return tokens0123 + Avx2.Permute2x128(tokens0123, tokens0123, 0x01);
+        var tokens4567 = Avx2.HorizontalAdd(pair45, pair67);
+        return Avx2.Permute2x128(tokens0123, tokens4567, 0x20) + Avx2.Permute2x128(tokens0123, tokens4567, 0x31);
     }
 
     /// <summary>A Q4_K super-block's eight registers of levels, or a token's activations laid out to meet them.</summary>
@@ -355,6 +420,14 @@ internal static unsafe partial class FusedDot
     {
         for (int t = 0; t < T.Count; t++)
             y[t * yStride] = Vector256.Sum(acc[t]) + scalarTerms.GetElement(t);
+    }
+
+    /// <summary>y for each token: its lane of <paramref name="results"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreLanes<T>(Vector256<float> results, float* y, long yStride) where T : struct, ITokenCount
+    {
+        for (int t = 0; t < T.Count; t++)
+            y[t * yStride] = results.GetElement(t);
     }
 
     /// <summary>Swaps the two words of every dword.</summary>
@@ -454,14 +527,11 @@ internal static unsafe partial class FusedDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<int> Q6_KOffsetSums(Vector256<short> scales16, short* sums)
     {
-        // Two rounds of pairwise sums leave tokens 0..3 (and 4..7) in each 128-bit lane, half the sum in each.
-        var first = Avx2.HorizontalAdd(
+        return InTokenOrder<Eight>(
             Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums)), Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 16))),
-            Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 32)), Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 48))));
-        var second = Avx2.HorizontalAdd(
+            Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 32)), Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 48))),
             Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 64)), Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 80))),
             Avx2.HorizontalAdd(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 96)), Avx2.MultiplyAddAdjacent(scales16, Vector256.Load(sums + 112))));
-        return Avx2.Permute2x128(first, second, 0x20) + Avx2.Permute2x128(first, second, 0x31);
     }
 
     /// <summary>Register k of a Q6_K half covers sub-blocks 2k (low 128-bit lane) and 2k+1 (high lane): every
