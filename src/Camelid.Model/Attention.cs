@@ -67,6 +67,10 @@ static class Attention
         }
     }
 
+    /// <summary>Whether every query row of a prefill takes the decode path (one row's positions at a time), so its
+    /// result does not depend on how the prompt was split: true unless the blocked prefill kernel applies.</summary>
+    public static bool PrefillIsPerRow(int headSize) => !BlockedAttention.IsSupported(headSize);
+
     /// <summary>From this many tokens on, query rows are processed in blocks (prefill).</summary>
     const int BlockedMinTokens = 8;
 

@@ -44,6 +44,27 @@ public sealed class KvCache
     /// <summary>Marks <paramref name="count"/> more positions as filled (after every layer has written them).</summary>
     internal void Advance(int count) => Length += count;
 
+    /// <summary>
+    /// Appends positions [Length, <paramref name="end"/>) of <paramref name="source"/>, which must hold the same
+    /// tokens there, computed the same way (another sequence's copy of a shared prefix).
+    /// </summary>
+    public void CopyFrom(KvCache source, int end)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Layers != Layers || source.KvDim != KvDim)
+            throw new ArgumentException($"a cache of {source.Layers} layers × {source.KvDim} does not fit one of {Layers} × {KvDim}", nameof(source));
+        if (end < Length || end > source.Length || end > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(end), $"positions [{Length}, {end}) are not all in the source ({source.Length}) and within capacity ({Capacity})");
+        int count = (end - Length) * KvDim;
+        for (int layer = 0; layer < Layers; layer++)
+        {
+            long from = ((long)layer * source.Capacity + Length) * KvDim, to = ((long)layer * Capacity + Length) * KvDim;
+            source._keys.AsSpan((int)from, count).CopyTo(_keys.AsSpan((int)to, count));
+            source._values.AsSpan((int)from, count).CopyTo(_values.AsSpan((int)to, count));
+        }
+        Length = end;
+    }
+
     /// <summary>Forgets every position from <paramref name="length"/> on.</summary>
     public void Truncate(int length)
     {

@@ -27,6 +27,9 @@ public class Linear
         Weight = new WeightMatrix(tensor.Pointer, tensor.Type, checked((int)tensor.Shape[0]), checked((int)tensor.Shape[1]));
     }
 
+    /// <summary>Whether each token's output is bit-identical however many tokens share a <see cref="Forward"/> call.</summary>
+    public virtual bool TokensIndependent => MatMul.TokensAlwaysIndependent(Weight.Type, Weight.Cols);
+
     /// <summary>x (tokens, InFeatures) → y (tokens, OutFeatures); see <see cref="MatMul.Multiply"/> for <paramref name="independentTokens"/>.</summary>
     public virtual void Forward(ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, bool independentTokens = false)
     {

@@ -18,6 +18,18 @@ public sealed class Transformer(LlamaConfig config, LlamaWeights weights, Comput
     public ComputePool Pool => pool;
 
     /// <summary>
+    /// Whether a position's keys, values and logits come out bit-identical however the tokens before it were split
+    /// into calls: one prompt chunk, several, or one decode step each. True where prefill runs the decode kernels
+    /// and the per-row attention (AVX2-only CPUs, weights their kernels cover); then every cached position of a
+    /// sequence, its answer's included, is exactly what a fresh prefill would compute. Elsewhere only positions
+    /// computed in the same prompt chunks are.
+    /// </summary>
+    public bool PositionsIndependentOfChunking =>
+        Attention.PrefillIsPerRow(config.HeadSize)
+        && weights.Layers.All(l => l.Wq.TokensIndependent && l.Wk.TokensIndependent && l.Wv.TokensIndependent && l.Wo.TokensIndependent
+            && l.W1.TokensIndependent && l.W2.TokensIndependent && l.W3.TokensIndependent);
+
+    /// <summary>
     /// Runs <paramref name="tokens"/> at positions cache.Length.. and appends their keys/values to the cache.
     /// Writes logits (T, vocab) for every token when <paramref name="allLogits"/>, else only the last token's (vocab).
     /// </summary>

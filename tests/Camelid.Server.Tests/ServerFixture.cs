@@ -26,6 +26,7 @@ public class ServerFixture : IAsyncLifetime
 
     /// <summary>The shape of the random-weight "tiny" model.</summary>
     protected virtual ModelShape TinyShape => ModelShapes.Named["stories260k"];
+    protected virtual LlamaFileType TinyFileType => LlamaFileType.AllF32;
 
     protected virtual ServeOptions Options(IReadOnlyList<ModelSpec> models) => new()
     {
@@ -34,7 +35,7 @@ public class ServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        ModelSynthesizer.Synthesize(TinyShape, LlamaFileType.AllF32, seed: 5, TinyPath);
+        ModelSynthesizer.Synthesize(TinyShape, TinyFileType, seed: 5, TinyPath);
         var models = new List<ModelSpec> { new(TinyPath, "tiny") };
         if (HasStories)
             models.Add(new ModelSpec(StoriesPath, "stories"));

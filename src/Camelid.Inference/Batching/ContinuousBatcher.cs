@@ -15,8 +15,11 @@ namespace Camelid.Inference.Batching;
 /// of one context between slots); requests beyond the free sequences wait in FIFO order, up to a limit.
 ///
 /// Results do not depend on batching: decode steps use <see cref="Transformer.ForwardDecode"/>, which is
-/// bit-identical to decoding alone, and prompts are prefilled in the same chunks as alone. A cache's old
-/// prefix is reused only in whole chunks, which are bit-identical to recomputing them.
+/// bit-identical to decoding alone, and prompts are prefilled in the same chunks as alone. A prompt starts from
+/// the longest prefix of it that any sequence's cache holds (its own slot's, or copied from another: a shared
+/// system prompt, an earlier turn of the conversation with its answer), as far as those positions are bit-identical
+/// to recomputing them: all of them where <see cref="Transformer.PositionsIndependentOfChunking"/>, else whole
+/// prefill chunks from position 0.
 /// </summary>
 public sealed class ContinuousBatcher : IDisposable
 {
@@ -31,6 +34,7 @@ public sealed class ContinuousBatcher : IDisposable
     readonly SemaphoreSlim _wake = new(0);
     readonly Thread _thread;
     readonly CancellationTokenSource _stopping = new();
+    readonly bool _exactPositions;
     KvCache? _embeddingCache;
 
     public ContinuousBatcher(LlamaModel model, BatchingOptions? options = null)
@@ -42,6 +46,7 @@ public sealed class ContinuousBatcher : IDisposable
         _options = options;
         ContextLength = options.ContextLength > 0 ? options.ContextLength : model.Config.TrainedContextLength;
         _slots = Enumerable.Range(0, options.MaxSequences).Select(_ => new Slot()).ToArray();
+        _exactPositions = model.Transformer.PositionsIndependentOfChunking;
         _thread = new Thread(Run) { IsBackground = true, Name = "camelid-batcher" };
         _thread.Start();
     }
@@ -193,19 +198,47 @@ public sealed class ContinuousBatcher : IDisposable
     }
 
     /// <summary>
-    /// Positions of the slot's cache valid for this prompt: the common prefix, cut to whole prefill chunks
-    /// (computed exactly as a fresh prefill would) and leaving at least the prompt's last token to run.
+    /// Positions of the slot's cache valid for this prompt: the common prefix of the tokens it holds, as far as they
+    /// were computed exactly as a fresh prefill would (<see cref="ExactPositions"/>), cut to whole prefill chunks
+    /// where positions depend on chunking, and leaving at least the prompt's last token to run.
     /// </summary>
     int ReusablePrefix(Slot slot, IReadOnlyList<int> prompt)
     {
-        int limit = Math.Min(slot.AlignedPrefix, prompt.Count - 1), n = 0;
+        int limit = Math.Min(ExactPositions(slot), prompt.Count - 1), n = 0;
         while (n < limit && slot.Tokens[n] == prompt[n])
             n++;
-        return n / _options.PrefillChunk * _options.PrefillChunk;
+        return _exactPositions ? n : n / _options.PrefillChunk * _options.PrefillChunk;
+    }
+
+    /// <summary>Leading positions of the slot's cache that a fresh prefill of its tokens would compute bit for bit.</summary>
+    int ExactPositions(Slot slot) => _exactPositions ? slot.Tokens.Count : slot.AlignedPrefix;
+
+    /// <summary>
+    /// Extends the sequence's cache with the longest further prefix of its prompt that another slot holds (a shared
+    /// system prompt, a request repeated while the first still runs): a copy instead of a forward pass.
+    /// </summary>
+    void CopySharedPrefix(Sequence s)
+    {
+        var slot = s.Slot!;
+        var prompt = s.Request.PromptTokens;
+        int start = slot.Cache!.Length, best = start;
+        Slot? source = null;
+        foreach (var other in _slots)
+            if (other != slot && other.Cache != null && ReusablePrefix(other, prompt) is int shared && shared > best)
+                (source, best) = (other, shared);
+        if (source == null)
+            return;
+        slot.Cache.CopyFrom(source.Cache!, best);
+        for (int i = start; i < best; i++)
+            slot.Tokens.Add(prompt[i]);
+        if (slot.AlignedPrefix == start) // the copy holds whole chunks where positions depend on chunking
+            slot.AlignedPrefix = best;
+        s.Reused += best - start;
     }
 
     void RunPrefillChunk(Sequence s, float[] logits)
     {
+        CopySharedPrefix(s);
         var slot = s.Slot!;
         var cache = slot.Cache!;
         var prompt = s.Request.PromptTokens;
@@ -280,8 +313,9 @@ public sealed class ContinuousBatcher : IDisposable
         if (s.Slot is { } slot)
         {
             slot.Owner = null;
-            // Positions past the last full chunk were computed by decode steps or a partial chunk: not reusable.
-            slot.Cache!.Truncate(Math.Min(slot.Cache.Length, slot.AlignedPrefix));
+            // The cache stays for later prompts that share its start, as far as a fresh prefill would compute it
+            // alike (where positions depend on chunking, decode steps and a partial last chunk would not).
+            slot.Cache!.Truncate(Math.Min(slot.Cache.Length, ExactPositions(slot)));
             slot.Tokens.RemoveRange(slot.Cache.Length, slot.Tokens.Count - slot.Cache.Length);
         }
         s.CancellationRegistration.Dispose();
@@ -339,7 +373,8 @@ public sealed class ContinuousBatcher : IDisposable
     {
         public KvCache? Cache;
         public readonly List<int> Tokens = new();
-        /// <summary>Leading positions computed by whole prefill chunks from position 0 (bit-exact to reuse).</summary>
+        /// <summary>Leading positions computed by whole prefill chunks from position 0 (bit-exact to reuse even where
+        /// positions depend on chunking).</summary>
         public int AlignedPrefix;
         public Sequence? Owner;
         public long LastUsed;

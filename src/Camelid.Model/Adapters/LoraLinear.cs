@@ -32,6 +32,9 @@ public sealed class LoraLinear : Linear
     public Linear Base => _base;
     public int AdapterCount => _adapters.Length;
 
+    /// <summary>The low-rank term is computed token by token, so only the base decides.</summary>
+    public override bool TokensIndependent => _base.TokensIndependent;
+
     public override void Forward(ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, bool independentTokens = false)
     {
         _base.Forward(x, y, tokens, pool, independentTokens);

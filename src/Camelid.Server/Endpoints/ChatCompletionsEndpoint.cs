@@ -59,7 +59,7 @@ static class ChatCompletionsEndpoint
                 finish_reason = c.FinishReason,
             });
             await http.Response.WriteAsJsonAsync(ChoiceRunner.Envelope(id, "chat.completion", created, served.Alias, whole, withUsage: true,
-                ChoiceRunner.Usage(prompt.Length, choices.Sum(c => c.Generated))), Json.Options);
+                ChoiceRunner.Usage(prompt.Length, choices.Sum(c => c.Generated), choices[0].Cached)), Json.Options);
         }
     }
 
@@ -90,7 +90,7 @@ static class ChatCompletionsEndpoint
         }
         if (parameters.IncludeUsage)
             await sse.SendAsync(ChoiceRunner.Envelope(id, "chat.completion.chunk", created, served.Alias, Array.Empty<object>(), withUsage: true,
-                ChoiceRunner.Usage(promptTokens, choices.Sum(c => c.Generated))));
+                ChoiceRunner.Usage(promptTokens, choices.Sum(c => c.Generated), choices[0].Cached)));
         await sse.DoneAsync();
     }
 
@@ -111,6 +111,7 @@ static class ChatCompletionsEndpoint
         public readonly List<TokenLogprob> Logprobs = new();
         public int LogprobsSent;
         public int Generated;
+        public int Cached;
         public string? FinishReason;
 
         public void Add(GenerationUpdate update)
@@ -122,6 +123,7 @@ static class ChatCompletionsEndpoint
             if (update.Summary is { } s)
             {
                 Generated = s.GeneratedTokens;
+                Cached = s.ReusedPromptTokens;
                 FinishReason = ChoiceRunner.FinishReasonText(s.FinishReason);
             }
         }

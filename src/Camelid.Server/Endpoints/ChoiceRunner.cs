@@ -83,6 +83,10 @@ static class ChoiceRunner
             ? new { id, @object = objectName, created, model, system_fingerprint = SystemFingerprint, choices, usage }
             : new { id, @object = objectName, created, model, system_fingerprint = SystemFingerprint, choices };
 
-    public static object Usage(int promptTokens, int completionTokens) =>
-        new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens };
+    /// <summary>OpenAI's usage, with the prompt tokens read from a cache instead of the model as cached_tokens.</summary>
+    public static object Usage(int promptTokens, int completionTokens, int cachedPromptTokens) => new
+    {
+        prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens,
+        prompt_tokens_details = new { cached_tokens = cachedPromptTokens },
+    };
 }

@@ -63,7 +63,7 @@ static class CompletionsEndpoint
             }
             if (parameters.IncludeUsage)
                 await sse.SendAsync(ChoiceRunner.Envelope(id, "text_completion", created, served.Alias, Array.Empty<object>(), withUsage: true,
-                    ChoiceRunner.Usage(promptTokens, choices.Sum(c => c.Generated))));
+                    ChoiceRunner.Usage(promptTokens, choices.Sum(c => c.Generated), CachedPromptTokens(choices, n))));
             await sse.DoneAsync();
             return;
         }
@@ -76,8 +76,11 @@ static class CompletionsEndpoint
             finish_reason = c.FinishReason,
         });
         await http.Response.WriteAsJsonAsync(ChoiceRunner.Envelope(id, "text_completion", created, served.Alias, whole, withUsage: true,
-            ChoiceRunner.Usage(promptTokens, choices.Sum(c => c.Generated))), Json.Options);
+            ChoiceRunner.Usage(promptTokens, choices.Sum(c => c.Generated), CachedPromptTokens(choices, n))), Json.Options);
     }
+
+    /// <summary>Cached tokens of each prompt once (its first choice's), as prompt_tokens counts each prompt once.</summary>
+    static int CachedPromptTokens(Choice[] choices, int n) => choices.Where((_, i) => i % n == 0).Sum(c => c.Cached);
 
     /// <summary>The legacy logprobs shape: parallel arrays of tokens, their logprobs, the top alternatives and text offsets.</summary>
     static object Logprobs(IReadOnlyList<TokenLogprob> tokens, int textOffset)
@@ -103,6 +106,7 @@ static class CompletionsEndpoint
         public readonly int EchoLength = echo.Length;
         public readonly List<TokenLogprob> Logprobs = new();
         public int Generated;
+        public int Cached;
         public string? FinishReason;
 
         public void Add(GenerationUpdate update)
@@ -113,6 +117,7 @@ static class CompletionsEndpoint
             if (update.Summary is { } s)
             {
                 Generated = s.GeneratedTokens;
+                Cached = s.ReusedPromptTokens;
                 FinishReason = ChoiceRunner.FinishReasonText(s.FinishReason);
             }
         }

@@ -49,6 +49,13 @@ public static unsafe class MatMul
     public static bool QuantizesActivations(GgmlType weightType, int cols, int tokens, bool independentTokens = false) =>
         GgmlTypes.IsQuantized(weightType) && !UsesGemm(weightType, cols, tokens, independentTokens);
 
+    /// <summary>
+    /// Whether each token's row of y comes out bit-identical however many tokens share the call: true where even a
+    /// long call runs the decode kernels (AVX2-only CPUs, for the types and row lengths they cover), false where it
+    /// takes the GEMM, whose rounding differs from the decode kernels'.
+    /// </summary>
+    public static bool TokensAlwaysIndependent(GgmlType type, int cols) => UsesDecodeKernels(type, cols, int.MaxValue, independentTokens: false);
+
     static bool UsesGemm(GgmlType type, int cols, int tokens, bool independentTokens) =>
         !UsesDecodeKernels(type, cols, tokens, independentTokens) && Gemm.IsSupported;
 

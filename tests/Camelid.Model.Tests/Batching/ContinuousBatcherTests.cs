@@ -79,22 +79,68 @@ public class ContinuousBatcherTests(ConversionTestModels models) : IClassFixture
     }
 
     [Fact]
-    public async Task A_repeated_prompt_reuses_whole_chunks_of_the_cache_and_gives_the_same_answer()
+    public async Task A_repeated_prompt_reuses_the_cache_and_gives_the_same_answer()
     {
         using var model = SynthesizedModel(LlamaFileType.MostlyQ4_0);
+        bool exact = model.Transformer.PositionsIndependentOfChunking;
         using var batcher = new ContinuousBatcher(model, new BatchingOptions { MaxSequences = 1, ContextLength = 128, PrefillChunk = 16 });
         var prompt = Enumerable.Range(0, 40).Select(t => 1 + t * 7 % 300).ToArray();
         var first = await Collect(batcher.Submit(Greedy(prompt, 10)));
         var second = await Collect(batcher.Submit(Greedy(prompt, 10)));
         Assert.Equal(0, first.Summary.ReusedPromptTokens);
-        Assert.Equal(32, second.Summary.ReusedPromptTokens); // two whole chunks of 16; the last 8 tokens run again
+        // All but the last token (which must run for its logits), or where positions depend on chunking, the
+        // two whole chunks of 16.
+        Assert.Equal(exact ? 39 : 32, second.Summary.ReusedPromptTokens);
         Assert.Equal(first.Tokens, second.Tokens);
 
-        // A conversation that continues the first prompt (its answer included) reuses the same chunks.
+        // A conversation that continues the first prompt reuses its answer too (the 9 answer tokens that went
+        // through the model; the 10th was sampled last), or again the same chunks.
         var longer = prompt.Concat(first.Tokens).Concat([5, 6, 7]).ToArray();
         var third = await Collect(batcher.Submit(Greedy(longer, 4)));
-        Assert.Equal(32, third.Summary.ReusedPromptTokens);
+        Assert.Equal(exact ? 49 : 32, third.Summary.ReusedPromptTokens);
+        using var fresh = new ContinuousBatcher(model, new BatchingOptions { MaxSequences = 1, ContextLength = 128, PrefillChunk = 16 });
+        Assert.Equal((await Collect(fresh.Submit(Greedy(longer, 4)))).Tokens, third.Tokens);
     }
+
+    [Theory]
+    [InlineData(LlamaFileType.MostlyQ4_0)]
+    [InlineData(LlamaFileType.MostlyQ4_K_M)]
+    public async Task A_prompt_copies_the_prefix_it_shares_with_another_sequence_and_answers_as_alone(LlamaFileType type)
+    {
+        using var model = SynthesizedModel(type);
+        bool exact = model.Transformer.PositionsIndependentOfChunking;
+        // A shared "system prompt" of 37 tokens, then each request's own 6.
+        var system = Enumerable.Range(0, 37).Select(t => 1 + (t * 11 + 2) % 300).ToArray();
+        int[][] prompts = Enumerable.Range(0, 3).Select(i => system.Concat(Enumerable.Range(0, 6).Select(t => 1 + (t * 17 + i * 29) % 300)).ToArray()).ToArray();
+        // The chosen tokens' log-probabilities too: a copied cache must give the very logits a fresh prefill gives.
+        static GenerationRequest WithLogprobs(int[] prompt) => Greedy(prompt, 12) with { TopLogprobs = 0 };
+        var alone = new List<float[]>();
+        foreach (var p in prompts)
+        {
+            using var single = new ContinuousBatcher(model, new BatchingOptions { MaxSequences = 1, ContextLength = 128, PrefillChunk = 16 });
+            alone.Add(Logprobs(await Updates(single.Submit(WithLogprobs(p)))));
+        }
+
+        // Submitted together, each into an empty slot: the first reads the whole prompt, the others (read after
+        // it, one prompt at a time) copy the shared start from its cache while it decodes.
+        using var shared = new ContinuousBatcher(model, new BatchingOptions { MaxSequences = 3, ContextLength = 128, PrefillChunk = 16 });
+        var streams = prompts.Select(p => shared.Submit(WithLogprobs(p))).ToArray(); // all queued before any step
+        var results = await Task.WhenAll(streams.Select(Updates));
+        for (int i = 0; i < prompts.Length; i++)
+            Assert.Equal(alone[i], Logprobs(results[i]));
+        Assert.Equal(0, results[0][^1].Summary!.ReusedPromptTokens);
+        Assert.All(results.Skip(1), r => Assert.Equal(exact ? system.Length : 32, r[^1].Summary!.ReusedPromptTokens));
+    }
+
+    static async Task<List<GenerationUpdate>> Updates(IAsyncEnumerable<GenerationUpdate> stream)
+    {
+        var updates = new List<GenerationUpdate>();
+        await foreach (var u in stream)
+            updates.Add(u);
+        return updates;
+    }
+
+    static float[] Logprobs(List<GenerationUpdate> updates) => updates.Where(u => u.Logprob != null).Select(u => u.Logprob!.Logprob).ToArray();
 
     [Fact]
     public async Task Beyond_the_free_sequences_and_the_queue_requests_are_refused_and_cancelled_ones_free_their_place()
