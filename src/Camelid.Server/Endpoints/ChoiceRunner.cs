@@ -43,6 +43,8 @@ static class ChoiceRunner
         var merged = Channel.CreateUnbounded<ChoiceUpdate>(new UnboundedChannelOptions { SingleReader = true });
         var started = DateTime.UtcNow;
         int firstTokenSeen = 0;
+        // A prompt counts once however many choices it has (the choices of one prompt share its token array).
+        var firstOfItsPrompt = requests.Select((r, i) => !requests.Take(i).Any(earlier => ReferenceEquals(earlier.PromptTokens, r.PromptTokens))).ToArray();
         var pumps = streams.Select((stream, index) => Task.Run(async () =>
         {
             await foreach (var update in stream)
@@ -51,7 +53,7 @@ static class ChoiceRunner
                     metrics.ObserveTimeToFirstToken(DateTime.UtcNow - started);
                 if (update.Summary is { } s && s.FinishReason != FinishReason.Cancelled)
                 {
-                    metrics.CountTokens(model.Alias, index == 0 ? s.PromptTokens : 0, s.GeneratedTokens);
+                    metrics.CountTokens(model.Alias, firstOfItsPrompt[index] ? s.PromptTokens : 0, firstOfItsPrompt[index] ? s.ReusedPromptTokens : 0, s.GeneratedTokens);
                     if (s.GenerationTokensPerSecond > 0)
                         metrics.ObserveTokensPerSecond(s.GenerationTokensPerSecond);
                 }

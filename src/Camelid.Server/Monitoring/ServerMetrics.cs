@@ -7,20 +7,21 @@ namespace Camelid.Server.Monitoring;
 
 /// <summary>
 /// Counters and histograms for GET /metrics in the Prometheus text format (version 0.0.4): requests by
-/// endpoint and status, prompt and generated tokens, queue length, time to first token and tokens/s.
+/// endpoint and status, prompt (and cached prompt) and generated tokens, queue length, time to first token and tokens/s.
 /// </summary>
 public sealed class ServerMetrics
 {
     readonly ConcurrentDictionary<(string Endpoint, int Status), long> _requests = new();
-    readonly ConcurrentDictionary<string, long> _promptTokens = new(), _generatedTokens = new();
+    readonly ConcurrentDictionary<string, long> _promptTokens = new(), _cachedPromptTokens = new(), _generatedTokens = new();
     readonly Histogram _timeToFirstToken = new([0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
     readonly Histogram _tokensPerSecond = new([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
 
     public void CountRequest(string endpoint, int status) => _requests.AddOrUpdate((endpoint, status), 1, (_, n) => n + 1);
 
-    public void CountTokens(string model, int prompt, int generated)
+    public void CountTokens(string model, int prompt, int cachedPrompt, int generated)
     {
         _promptTokens.AddOrUpdate(model, prompt, (_, n) => n + prompt);
+        _cachedPromptTokens.AddOrUpdate(model, cachedPrompt, (_, n) => n + cachedPrompt);
         _generatedTokens.AddOrUpdate(model, generated, (_, n) => n + generated);
     }
 
@@ -34,6 +35,7 @@ public sealed class ServerMetrics
         foreach (var ((endpoint, status), n) in _requests.OrderBy(p => p.Key.Endpoint).ThenBy(p => p.Key.Status))
             s.Append($"camelid_requests_total{{endpoint=\"{Escape(endpoint)}\",status=\"{status}\"}} {n}\n");
         Counter(s, "camelid_prompt_tokens_total", "Prompt tokens processed.", _promptTokens);
+        Counter(s, "camelid_prompt_tokens_cached_total", "Prompt tokens read from a cache instead of the model.", _cachedPromptTokens);
         Counter(s, "camelid_generated_tokens_total", "Tokens generated.", _generatedTokens);
         var models = registry.Models;
         s.Append("# HELP camelid_queue_length Requests waiting for a free sequence.\n# TYPE camelid_queue_length gauge\n");
