@@ -57,6 +57,27 @@ public class SamplerTests
         Assert.Equal(expected, Distribution(Only(topK: 40), logits).Select(c => c.Id));
     }
 
+    [Fact]
+    public void Top_k_with_ties_keeps_the_lower_ids_as_a_stable_full_sort_does()
+    {
+        // Logits 0..20 over 5000 tokens: about 240 tokens share each value, so the 40th place is a tie.
+        var random = new Random(5);
+        var logits = Enumerable.Range(0, 5000).Select(_ => (float)random.Next(21)).ToArray();
+        var expected = logits.Select((l, i) => (l, i)).OrderByDescending(x => x.l).ThenBy(x => x.i).Take(40).Select(x => x.i);
+        Assert.Equal(expected, Distribution(Only(topK: 40), logits).Select(c => c.Id));
+    }
+
+    [Fact]
+    public void Top_k_counts_NaN_as_the_lowest_logit()
+    {
+        // Ids 10..19 lead with 5, the rest tie at 1 except two NaN: k = 13 takes 10..19, then ids 1, 2, 3 (id 0 is NaN).
+        var logits = Enumerable.Repeat(1f, 100).ToArray();
+        for (int i = 10; i < 20; i++)
+            logits[i] = 5;
+        logits[0] = logits[50] = float.NaN;
+        Assert.Equal([.. Enumerable.Range(10, 10), 1, 2, 3], Distribution(Only(topK: 13), logits).Select(c => c.Id));
+    }
+
     static float[] LogitsOf(params double[] probabilities) => probabilities.Select(p => (float)Math.Log(p)).ToArray();
 
     [Fact]
