@@ -2,8 +2,10 @@
 // numbers of concurrent streaming clients, over real HTTP on 127.0.0.1 (the server runs in this process).
 //
 //   dotnet run -c Release --project bench/Camelid.ServingBenchmarks -- --model MODEL.gguf [--streams 1,4,8]
-//        [--max-tokens 128] [--rounds 2] [--repeats 1] [--threads N] [--ctx 512]
+//        [--max-tokens 128] [--rounds 2] [--repeats 1] [--threads N] [--ctx 512] [--in-process]
 //
+// With --in-process the same requests go straight to the served model's batcher (template, stops and sampling as the
+// endpoint builds them), so the difference from the HTTP figures is what HTTP and the client cost.
 // With --engine it measures the engine under the server instead, without HTTP: one decode step of B sequences
 // (Transformer.ForwardDecode, B from --streams) and single-sequence decode at context depths (--depths 16,1536),
 // each the median of 5 timings of 16 steps.
@@ -16,7 +18,10 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Camelid.Inference.Generation;
+using Camelid.Inference.Sampling;
 using Camelid.Server.Hosting;
+using Camelid.Tokenization.ChatTemplates;
 
 var options = Arguments.Parse(args);
 if (options.Engine)
@@ -25,7 +30,7 @@ if (options.Engine)
     return;
 }
 int maxStreams = options.Streams.Max();
-Console.WriteLine($"model {options.Model}, streams {string.Join(",", options.Streams)}, max tokens {options.MaxTokens}, rounds {options.Rounds}, repeats {options.Repeats}, {Environment.ProcessorCount} cores");
+Console.WriteLine($"model {options.Model}, streams {string.Join(",", options.Streams)}, max tokens {options.MaxTokens}, rounds {options.Rounds}, repeats {options.Repeats}, {Environment.ProcessorCount} cores{(options.InProcess ? ", in process (no HTTP)" : "")}");
 
 await using var server = await CamelidServer.StartAsync(new ServeOptions
 {
@@ -34,8 +39,12 @@ await using var server = await CamelidServer.StartAsync(new ServeOptions
 }, _ => { });
 await server.Loaded;
 using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(30) };
+var served = server.Registry.Find("bench")!;
+Func<int, int, Task<StreamResult>> stream = options.InProcess
+    ? (maxTokens, seed) => StreamInProcess(served, maxTokens, seed)
+    : (maxTokens, seed) => Stream(http, maxTokens, seed);
 
-await RunRound(http, streams: 1, maxTokens: 8, seed: 0); // warm-up: JIT and KV caches
+await RunRound(stream, streams: 1, maxTokens: 8, seed: 0); // warm-up: JIT and KV caches
 // This shared VM's speed drifts by a third within minutes, so with --repeats N the stream counts are measured in
 // turn N times (1, 4, 8, 1, 4, 8, ...) and each row reports the median repeat, the ratio being that of medians.
 var measured = options.Streams.ToDictionary(s => s, _ => new List<(double Wall, List<StreamResult> Results)>());
@@ -45,7 +54,7 @@ for (int repeat = 0; repeat < options.Repeats; repeat++)
         var results = new List<StreamResult>();
         var clock = Stopwatch.StartNew();
         for (int round = 0; round < options.Rounds; round++)
-            results.AddRange(await RunRound(http, streams, options.MaxTokens, seed: 1000 * streams + round * streams));
+            results.AddRange(await RunRound(stream, streams, options.MaxTokens, seed: 1000 * streams + round * streams));
         measured[streams].Add((clock.Elapsed.TotalSeconds, results));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"repeat {repeat + 1}, {streams} streams: {results.Sum(r => r.Tokens) / clock.Elapsed.TotalSeconds:F1} tokens/s"));
@@ -71,20 +80,19 @@ Console.WriteLine();
 foreach (var line in table)
     Console.WriteLine(line);
 
-static async Task<List<StreamResult>> RunRound(HttpClient http, int streams, int maxTokens, int seed) =>
-    (await Task.WhenAll(Enumerable.Range(0, streams).Select(i => Stream(http, maxTokens, seed + i)))).ToList();
+static async Task<List<StreamResult>> RunRound(Func<int, int, Task<StreamResult>> stream, int streams, int maxTokens, int seed) =>
+    (await Task.WhenAll(Enumerable.Range(0, streams).Select(i => stream(maxTokens, seed + i)))).ToList();
+
+// A short system message keeps the prompt at about 30 tokens: the benchmark is about generation.
+static (string System, string User) Conversation(int seed) => ("You tell stories.", $"Write a story about a llama called number {seed}.");
 
 static async Task<StreamResult> Stream(HttpClient http, int maxTokens, int seed)
 {
+    var (system, user) = Conversation(seed);
     string body = JsonSerializer.Serialize(new
     {
         model = "bench", max_tokens = maxTokens, temperature = 0.8, seed, stream = true, stream_options = new { include_usage = true },
-        // A short system message keeps the prompt at about 30 tokens: the benchmark is about generation.
-        messages = new[]
-        {
-            new { role = "system", content = "You tell stories." },
-            new { role = "user", content = $"Write a story about a llama called number {seed}." },
-        },
+        messages = new[] { new { role = "system", content = system }, new { role = "user", content = user } },
     });
     var clock = Stopwatch.StartNew();
     using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
@@ -107,16 +115,39 @@ static async Task<StreamResult> Stream(HttpClient http, int maxTokens, int seed)
     return new StreamResult(tokens, first ?? clock.Elapsed, clock.Elapsed);
 }
 
+/// <summary>The request the chat endpoint would build from <see cref="Stream"/>'s body, submitted to the batcher directly.</summary>
+static async Task<StreamResult> StreamInProcess(ServedModel served, int maxTokens, int seed)
+{
+    var (system, user) = Conversation(seed);
+    var template = served.Template.Template;
+    var request = new GenerationRequest
+    {
+        PromptTokens = template.Encode(served.Tokenizer, [new(ChatRole.System, system), new(ChatRole.User, user)]),
+        MaxTokens = maxTokens, Sampling = new SamplingOptions { Temperature = 0.8f, Seed = seed }, StopStrings = template.StopStrings,
+    };
+    var clock = Stopwatch.StartNew();
+    TimeSpan? first = null;
+    int tokens = 0;
+    await foreach (var update in served.Batcher.Submit(request))
+    {
+        if (first == null && update.Text.Length > 0)
+            first = clock.Elapsed;
+        if (update.Summary is { } summary)
+            tokens = summary.GeneratedTokens;
+    }
+    return new StreamResult(tokens, first ?? clock.Elapsed, clock.Elapsed);
+}
+
 record StreamResult(int Tokens, TimeSpan TimeToFirstToken, TimeSpan Duration);
 
-record Arguments(string Model, int[] Streams, int MaxTokens, int Rounds, int Repeats, int Threads, int Context, bool Engine, int[] Depths)
+record Arguments(string Model, int[] Streams, int MaxTokens, int Rounds, int Repeats, int Threads, int Context, bool Engine, int[] Depths, bool InProcess)
 {
     public static Arguments Parse(string[] args)
     {
         string? model = null;
         int[] streams = [1, 4, 8];
         int maxTokens = 128, rounds = 2, repeats = 1, threads = 0, context = 512;
-        bool engine = false;
+        bool engine = false, inProcess = false;
         int[] depths = [16, 1536];
         for (int i = 0; i < args.Length; i++)
         {
@@ -131,13 +162,14 @@ record Arguments(string Model, int[] Streams, int MaxTokens, int Rounds, int Rep
                 case "--threads": threads = int.Parse(Next()); break;
                 case "--ctx": context = int.Parse(Next()); break;
                 case "--engine": engine = true; break;
+                case "--in-process": inProcess = true; break;
                 case "--depths": depths = Next().Split(',').Select(int.Parse).ToArray(); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
         if (repeats < 1 || rounds < 1 || maxTokens < 1 || streams.Length == 0 || streams.Any(n => n < 1))
             throw new ArgumentException("--streams, --max-tokens, --rounds and --repeats need positive values");
-        return new Arguments(model ?? throw new ArgumentException("--model MODEL is required"), streams, maxTokens, rounds, repeats, threads, context, engine, depths);
+        return new Arguments(model ?? throw new ArgumentException("--model MODEL is required"), streams, maxTokens, rounds, repeats, threads, context, engine, depths, inProcess);
     }
 }
 

@@ -238,6 +238,7 @@ internal static unsafe partial class FusedDot
     /// super-block, then the same float steps in scalar form. The sums of two super-blocks and their minimum terms
     /// share one horizontal-add tree, so a lone token pays about as little for them as a lane-wise FMA would.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static float DotQ4_KOneToken(byte* row, int superBlocks, sbyte* q, float* scales, short* sums)
     {
         float* halfToSingle = HalfPrecision.SingleOfHalfBits;

@@ -127,5 +127,5 @@ internal sealed unsafe class InterleavedActivations
     /// <summary>Where token t's scale of a group sits (and again 4 floats later): each 8-float half holds 4 tokens
     /// in both 128-bit lanes, so an in-lane permute broadcasts one token's product with the weight scale, and a
     /// blend of the two halves gives all 8 tokens in order.</summary>
-    internal static int ScaleSlot(int t) => t < 4 ? t : 4 + t;
+    static int ScaleSlot(int t) => t < 4 ? t : 4 + t;
 }
